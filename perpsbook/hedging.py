@@ -1,0 +1,397 @@
+"""The market maker that carries perp flow into spot: absorb, then delta-hedge.
+
+When liquidated shorts are bought back, someone sells them those perps. Here that someone
+is a market maker (MM): it takes the other side of the forced flow (:meth:`MarketMaker.absorb`)
+and, to stay close to delta-neutral, buys ``hedge_ratio`` times that many coins in the spot
+book (:meth:`MarketMaker.hedge`) -- which is how a perp squeeze becomes a spot rally. Forced
+sells (long liquidations) are mirrored: the MM buys perps and sells spot.
+
+Everything is a pure function of its inputs: a :class:`MarketMakerState` goes in, a new one
+comes out with the spot :class:`~perpsbook.book.Fill` and the book after it.
+
+Units: prices USD per coin, positions and hedges in coins (signed: + long / buy), cash,
+fees and PnL in USD.
+
+Model choices
+-------------
+* **Hedge ratio** ``h`` in [0, :data:`HEDGE_RATIO_MAX`] = [0, 2]: 0 is a MM that never
+  hedges, 1 a full delta hedge, values above 1 over-hedge (allowed for study: an MM that
+  also trades the momentum). Each absorbed perp trade of ``q`` coins schedules a spot trade
+  of ``h * q`` coins in the same direction as the forced flow.
+* **Lag** (integer stages >= 0): a hedge scheduled at stage t executes in the
+  :meth:`MarketMaker.hedge` call of stage ``t + lag``. ``lag = 0`` hedges in the same stage.
+* **Inventory limit** (coins, or None for no limit): after the due hedges are executed, if
+  the MM's net delta ``perp + spot`` still exceeds the limit in absolute value, the excess
+  is hedged *immediately*, regardless of lag. The coins come first out of the hedges already
+  scheduled in that direction (earliest first), so the total hedged over time is unchanged
+  when those suffice; beyond that the limit overrides ``h`` (a MM with ``h = 0.5`` and a
+  tight limit ends up hedging more than half). The MM never refuses to absorb: it is the
+  liquidity the forced orders hit.
+* **Dry spot book**: a hedge larger than the book fills what it can; the rest is recorded in
+  ``state.unfilled_hedge`` and carried into the next stage's queue (the MM still wants it).
+* **Accounting**: average-cost. ``realised_pnl`` accumulates when a position is reduced;
+  ``pnl(perp_mark, spot_price) = realised + unrealised - fees`` and equals
+  ``cash - initial_cash + perp * perp_mark + spot * spot_price`` (the MM starts flat). Perp
+  trades are booked as if the notional were paid in cash (as in :mod:`perpsbook.ledger`),
+  so ``cash`` is the MM's USD balance in that ledger convention.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from perpsbook.book import Fill, OrderBook
+from perpsbook.errors import (
+    InvalidInputError,
+    check_finite,
+    check_fraction,
+    check_nonnegative,
+    check_positive,
+)
+
+__all__ = [
+    "HEDGE_RATIO_MAX",
+    "HedgeStep",
+    "MarketMaker",
+    "MarketMakerState",
+    "delta",
+    "pnl",
+]
+
+HEDGE_RATIO_MAX = 2.0
+"""Largest hedge ratio accepted (over-hedging up to 2x is allowed for study)."""
+
+_DUST = 1e-12  # relative size below which a position is floating-point dust
+
+
+def _scalar(name: str, check: Any, value: Any, **kw: Any) -> float:
+    if isinstance(value, (bool, str, bytes)) or np.ndim(value) != 0:
+        raise InvalidInputError(f"{name} must be a single number, got {value!r}")
+    return float(check(name, value, **kw))
+
+
+def _avg_cost(
+    position: float, entry: float, qty: float, price: float
+) -> tuple[float, float, float]:
+    """Trade ``qty`` (signed coins) at ``price`` against an average-cost position.
+
+    Returns (new position, new average entry, realised PnL in USD).
+    """
+    new = position + qty
+    if abs(new) <= _DUST * max(abs(position), abs(qty)):
+        new = 0.0
+    if position == 0.0 or math.copysign(1.0, position) == math.copysign(1.0, qty):
+        new_entry = (position * entry + qty * price) / new if new != 0.0 else 0.0
+        return new, new_entry, 0.0
+    closing = min(abs(qty), abs(position))
+    realised = math.copysign(closing, position) * (price - entry)
+    if new == 0.0:
+        return 0.0, 0.0, realised
+    if math.copysign(1.0, new) == math.copysign(1.0, position):
+        return new, entry, realised
+    return new, price, realised  # flipped: the remainder opened at this price
+
+
+@dataclass(frozen=True)
+class MarketMakerState:
+    """What the market maker holds, immutable.
+
+    Attributes
+    ----------
+    perp_position : float
+        Perp contracts, coins, signed (+ long).
+    spot_position : float
+        Spot coins, signed (a negative balance is a short / borrowed coins).
+    cash : float
+        USD balance (perp notional booked as cash, see the module docstring).
+    pending : tuple of float
+        Spot coins to trade (+ buy, - sell) due 0, 1, ..., lag stages from ``stage``.
+    stage : int
+        The stage whose :meth:`MarketMaker.hedge` call comes next.
+    perp_entry, spot_entry : float
+        Average entry prices of the open positions, USD per coin (0 when flat).
+    realised_pnl : float
+        USD realised on reductions (before fees).
+    fees_paid : float
+        USD of spot fees paid.
+    unfilled_hedge : float
+        Coins (signed) of the last hedge the spot book could not fill; carried into the
+        next stage's queue.
+    initial_cash : float
+        Cash at the start, USD (P&L is measured from it).
+    """
+
+    perp_position: float = 0.0
+    spot_position: float = 0.0
+    cash: float = 0.0
+    pending: tuple[float, ...] = (0.0,)
+    stage: int = 0
+    perp_entry: float = 0.0
+    spot_entry: float = 0.0
+    realised_pnl: float = 0.0
+    fees_paid: float = 0.0
+    unfilled_hedge: float = 0.0
+    initial_cash: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in (
+            "perp_position",
+            "spot_position",
+            "cash",
+            "realised_pnl",
+            "unfilled_hedge",
+            "initial_cash",
+            "perp_entry",
+            "spot_entry",
+        ):
+            object.__setattr__(self, name, _scalar(name, check_finite, getattr(self, name)))
+        _scalar("fees_paid", check_nonnegative, self.fees_paid)
+        pending = tuple(float(x) for x in check_finite("pending", np.atleast_1d(self.pending)))
+        if len(pending) == 0:
+            raise InvalidInputError("pending must hold at least one stage (lag + 1 entries)")
+        object.__setattr__(self, "pending", pending)
+        if isinstance(self.stage, bool) or not isinstance(self.stage, (int, np.integer)):
+            raise InvalidInputError(f"stage must be an integer, got {self.stage!r}")
+        object.__setattr__(self, "stage", int(self.stage))
+
+    @property
+    def delta(self) -> float:
+        """Net coin exposure ``perp + spot`` (coins)."""
+        return self.perp_position + self.spot_position
+
+    @property
+    def pending_total(self) -> float:
+        """Coins of hedges scheduled but not yet executed (signed)."""
+        return math.fsum(self.pending)
+
+    def value(self, perp_mark: float, spot_price: float) -> float:
+        """Mark-to-market value, USD: ``cash + perp * perp_mark + spot * spot_price``."""
+        pm = _scalar("perp_mark", check_positive, perp_mark)
+        sp = _scalar("spot_price", check_positive, spot_price)
+        return self.cash + self.perp_position * pm + self.spot_position * sp
+
+    def unrealised_pnl(self, perp_mark: float, spot_price: float) -> float:
+        """USD of open-position PnL at the given prices (USD per coin)."""
+        pm = _scalar("perp_mark", check_positive, perp_mark)
+        sp = _scalar("spot_price", check_positive, spot_price)
+        return self.perp_position * (pm - self.perp_entry) + self.spot_position * (
+            sp - self.spot_entry
+        )
+
+    def pnl(self, perp_mark: float, spot_price: float) -> float:
+        """Total P&L, USD: ``realised + unrealised - fees`` (= value - initial cash)."""
+        return self.realised_pnl + self.unrealised_pnl(perp_mark, spot_price) - self.fees_paid
+
+
+def pnl(state: MarketMakerState, perp_mark: float, spot_price: float) -> float:
+    """The MM's P&L in USD at ``perp_mark`` and ``spot_price`` (USD per coin).
+
+    See :meth:`MarketMakerState.pnl`.
+    """
+    return _check_state(state).pnl(perp_mark, spot_price)
+
+
+def delta(state: MarketMakerState) -> float:
+    """The MM's net delta ``perp + spot`` in coins."""
+    return _check_state(state).delta
+
+
+def _check_state(state: Any) -> MarketMakerState:
+    if not isinstance(state, MarketMakerState):
+        raise InvalidInputError(f"state must be a MarketMakerState, got {type(state).__name__}")
+    return state
+
+
+class HedgeStep(NamedTuple):
+    """Result of :meth:`MarketMaker.hedge`: ``(state, fill, book_after)``.
+
+    ``fill`` is None when no spot trade was due (or the needed side of the book is empty;
+    then ``state.unfilled_hedge`` says how much).
+    """
+
+    state: MarketMakerState
+    fill: Fill | None
+    book_after: OrderBook
+
+
+@dataclass(frozen=True)
+class MarketMaker:
+    """A delta-hedging market maker's parameters.
+
+    Parameters
+    ----------
+    hedge_ratio : float
+        Spot coins bought per perp coin sold (and sold per perp coin bought), in
+        [0, :data:`HEDGE_RATIO_MAX`]. Default 1 (full hedge).
+    lag : int
+        Stages between absorbing perp flow and executing its hedge, >= 0. Default 0.
+    inventory_limit : float or None
+        Largest |perp + spot| (coins) the MM carries after a hedge step; excess is hedged
+        at once (module docstring). None = no limit (default).
+    spot_fee_rate : float
+        Taker fee on spot hedges, fraction of notional in [0, 1). Default 0.
+
+    Raises
+    ------
+    InvalidInputError
+        Hedge ratio outside [0, 2], negative or non-integer lag, negative/NaN limit, bad fee.
+    """
+
+    hedge_ratio: float = 1.0
+    lag: int = 0
+    inventory_limit: float | None = None
+    spot_fee_rate: float = 0.0
+
+    def __post_init__(self) -> None:
+        h = _scalar("hedge_ratio", check_fraction, self.hedge_ratio, upper=HEDGE_RATIO_MAX)
+        object.__setattr__(self, "hedge_ratio", h)
+        lag = self.lag
+        if isinstance(lag, bool) or not isinstance(lag, (int, np.integer)) or lag < 0:
+            raise InvalidInputError(f"lag must be an integer number of stages >= 0, got {lag!r}")
+        object.__setattr__(self, "lag", int(lag))
+        if self.inventory_limit is not None:
+            limit = _scalar("inventory_limit", check_nonnegative, self.inventory_limit)
+            object.__setattr__(self, "inventory_limit", limit)
+        fee = _scalar("spot_fee_rate", check_finite, self.spot_fee_rate)
+        if not 0.0 <= fee < 1.0:
+            raise InvalidInputError(f"spot_fee_rate must lie in [0, 1), got {self.spot_fee_rate!r}")
+        object.__setattr__(self, "spot_fee_rate", fee)
+
+    def initial_state(self, cash: float = 0.0) -> MarketMakerState:
+        """A flat MM with ``cash`` USD and an empty hedge queue of ``lag + 1`` stages."""
+        c = _scalar("cash", check_finite, cash)
+        return MarketMakerState(cash=c, initial_cash=c, pending=(0.0,) * (self.lag + 1))
+
+    def _state(self, state: Any) -> MarketMakerState:
+        st = _check_state(state)
+        if len(st.pending) != self.lag + 1:
+            raise InvalidInputError(
+                f"state.pending has {len(st.pending)} stages but this MarketMaker has lag "
+                f"{self.lag} (needs {self.lag + 1}); build states with initial_state()"
+            )
+        return st
+
+    def absorb(self, state: MarketMakerState, perp_qty: float, price: float) -> MarketMakerState:
+        """Take the other side of forced perp flow and schedule its hedge.
+
+        Parameters
+        ----------
+        state : MarketMakerState
+        perp_qty : float
+            The forced flow, coins, signed: +q when the liquidation engine *buys* q perps
+            (closing shorts) -- the MM then sells q perps -- and -q when it sells. 0 is a
+            no-op.
+        price : float
+            USD per coin of the trade, > 0.
+
+        Returns
+        -------
+        MarketMakerState
+            ``perp_position -= perp_qty``, ``cash += perp_qty * price``, and a spot hedge
+            of ``hedge_ratio * perp_qty`` coins queued ``lag`` stages ahead.
+        """
+        st = self._state(state)
+        q = _scalar("perp_qty", check_finite, perp_qty)
+        p = _scalar("price", check_positive, price)
+        if q == 0.0:
+            return st
+        position, entry, realised = _avg_cost(st.perp_position, st.perp_entry, -q, p)
+        pending = list(st.pending)
+        pending[self.lag] += self.hedge_ratio * q
+        return replace(
+            st,
+            perp_position=position,
+            perp_entry=entry,
+            cash=st.cash + q * p,
+            realised_pnl=st.realised_pnl + realised,
+            pending=tuple(pending),
+        )
+
+    def hedge(
+        self, state: MarketMakerState, spot_book: OrderBook, stage: int | None = None
+    ) -> HedgeStep:
+        """Execute the hedges due at ``stage`` (plus any inventory-limit excess) in spot.
+
+        Parameters
+        ----------
+        state : MarketMakerState
+        spot_book : OrderBook
+            Spot book, prices USD per coin, sizes coins.
+        stage : int, optional
+            The stage being closed, >= ``state.stage`` (default ``state.stage``). Skipping
+            ahead executes everything due up to and including ``stage``.
+
+        Returns
+        -------
+        HedgeStep
+            ``(state, fill, book_after)``: the new state (``stage + 1``), the spot Fill (None
+            if nothing traded) and the spot book after it.
+        """
+        st = self._state(state)
+        if not isinstance(spot_book, OrderBook):
+            raise InvalidInputError(
+                f"spot_book must be an OrderBook, got {type(spot_book).__name__}"
+            )
+        at = st.stage if stage is None else stage
+        if isinstance(at, bool) or not isinstance(at, (int, np.integer)) or at < st.stage:
+            raise InvalidInputError(
+                f"stage must be an integer >= state.stage ({st.stage}), got {stage!r}"
+            )
+        steps = int(at) - st.stage
+        queue = list(st.pending) + [0.0] * (steps + 1)
+        trade = math.fsum(queue[: steps + 1])
+        rest = queue[steps + 1 : steps + 1 + self.lag + 1]
+        trade, rest = self._apply_limit(st, trade, rest)
+
+        fill: Fill | None = None
+        book_after = spot_book
+        done = 0.0
+        if trade != 0.0:
+            depth = spot_book.total_ask_qty if trade > 0 else spot_book.total_bid_qty
+            if depth > 0:
+                fill = spot_book.market_order(1 if trade > 0 else -1, abs(trade), partial=True)
+                book_after = fill.book_after
+                done = math.copysign(fill.qty, trade)
+        unfilled = trade - done if fill is None or fill.unfilled > 0 else 0.0
+        rest[0] += unfilled
+        new = replace(st, pending=tuple(rest), stage=int(at) + 1, unfilled_hedge=unfilled)
+        if fill is not None:
+            fee = self.spot_fee_rate * fill.notional
+            position, entry, realised = _avg_cost(st.spot_position, st.spot_entry, done, fill.vwap)
+            new = replace(
+                new,
+                spot_position=position,
+                spot_entry=entry,
+                cash=st.cash - math.copysign(fill.notional, trade) - fee,
+                realised_pnl=st.realised_pnl + realised,
+                fees_paid=st.fees_paid + fee,
+            )
+        return HedgeStep(new, fill, book_after)
+
+    def _apply_limit(
+        self, st: MarketMakerState, trade: float, rest: list[float]
+    ) -> tuple[float, list[float]]:
+        """Hedge at once whatever |delta| would exceed the inventory limit after ``trade``."""
+        if self.inventory_limit is None:
+            return trade, rest
+        after = st.delta + trade
+        excess = abs(after) - self.inventory_limit
+        if excess <= 0:
+            return trade, rest
+        extra = -math.copysign(excess, after)
+        # Bring forward hedges already queued in that direction, earliest first.
+        queued = np.array(rest)
+        same = np.where(np.sign(queued) == np.sign(extra), np.abs(queued), 0.0)
+        take = np.minimum(same, np.maximum(excess - (np.cumsum(same) - same), 0.0))
+        queued -= np.sign(extra) * take
+        return trade + extra, queued.tolist()
+
+    def step(
+        self, state: MarketMakerState, perp_qty: float, price: float, spot_book: OrderBook
+    ) -> HedgeStep:
+        """:meth:`absorb` then :meth:`hedge` for the current stage."""
+        return self.hedge(self.absorb(state, perp_qty, price), spot_book)

@@ -1,0 +1,1091 @@
+"""Liquidation engine: trigger, forced market orders, fee, insurance fund, ADL.
+
+One call of :func:`liquidate` is one *batch*: every position whose equity at the mark price
+is at or below its maintenance margin is closed (or clipped) in the same instant, the
+closing orders of each side are aggregated into ONE market order into the perp book, and
+the money is settled against each position's bankruptcy price. Everything is vectorised
+over the N positions (struct of arrays); the only Python loops are over the two sides and
+over a venue's handful of margin tiers.
+
+Units: prices in USD per coin, sizes in coins, notional / margin / fees / fund in USD,
+rates as fractions. ``side`` +1 is a long, -1 a short. A short is closed by *buying* (lifting
+the asks), a long by *selling* (hitting the bids).
+
+Sources
+-------
+[B-LIQ] Binance, "Liquidation" (FAQ 360033525271),
+    https://www.binance.com/en/support/faq/360033525271 -- liquidation when collateral <
+    maintenance margin; a liquidation ("clearance") fee is charged on the amount liquidated
+    only; liquidation orders are Immediate-or-Cancel; "for smaller position holders ... they
+    are already bankrupt before the liquidation takes place", i.e. the fee cannot exceed what
+    is left of the margin; an older version of the page
+    (https://binance.zendesk.com/hc/en-us/articles/360033525271-Liquidation) quotes 0.3 %
+    (BTCUSDT) / 0.5 % (other perpetuals) and says the fund accumulates from liquidations
+    above the bankruptcy price.
+[B-FEE] Binance USDⓈ-M API ``GET /fapi/v1/exchangeInfo``, per-symbol field ``liquidationFee``
+    (BTCUSDT 0.0125 = 1.25 % in captured responses; the value used by
+    :data:`perpsbook.margin.BINANCE`).
+[B-IF] Binance, "Introduction to Futures Insurance Funds" (FAQ 360033525371),
+    https://www.binance.com/en/support/faq/360033525371 -- the fund takes over bankrupt
+    positions: losses below the bankruptcy price are paid by the fund, profits above it are
+    kept by the fund; counterparty liquidation (ADL) when the fund cannot.
+[B-ADL] Binance, "What Is Auto-Deleveraging (ADL) and How Does It Work" (FAQ 360033525471),
+    https://www.binance.com/en/support/faq/360033525471 -- ADL only when the insurance fund
+    cannot take the bankrupt position; opposite-side traders ranked by profit and leverage
+    ("more profitable and higher leveraged traders will be liquidated first"); they are
+    closed at the bankruptcy price of the liquidated order, without trading fee. The
+    formula at the end of that page, as quoted on Binance's developer forum
+    (https://dev.binance.vision/t/how-to-caculating-leverage-pnl-quantile/17801):
+    ``PnL% = max(0, unrealised profit) / max(1, wallet balance)``,
+    ``LeveragePnL = PnL% x margin ratio`` with ``margin ratio = MM / (wallet + uPnL)``.
+[Y-IF] Bybit, "Insurance Fund", https://www.bybit.com/en/help-center/article/Insurance-Fund
+    -- close better than bankruptcy: the remaining margin goes to the fund; worse: the fund
+    covers the loss; insufficient fund: ADL.
+[H-LIQ] Hyperliquid Docs, "Liquidations",
+    https://hyperliquid.gitbook.io/hyperliquid-docs/trading/liquidations (as mirrored at
+    https://hyperliquid-co.gitbook.io/wiki/architecture/hypercore/dex/clearinghouse/liquidations)
+    and Hyperliquid's announcement of partial liquidations (Telegram channel
+    hyperliquid_announcements, post 307) -- liquidations are market orders into the book;
+    no clearance fee; the liquidated user keeps any remaining margin; for liquidatable
+    positions above 100k USDC only 20 % is sent as a market liquidation order, followed by a
+    30-second cooldown during which liquidation orders are for the entire position.
+
+Design decisions (each documented where it is implemented)
+----------------------------------------------------------
+* **Priority.** Liquidated positions are processed deepest breach first: breach depth =
+  ``side * (liquidation price - mark)`` USD per coin, i.e. the order in which a monotone
+  price path would have crossed their liquidation prices (lowest liquidation price first
+  for shorts in a rising market, highest first for longs in a falling one). Ties keep the
+  input order. :func:`liquidation_priority`.
+* **Fills: priority walk, not pro-rata.** Each side's aggregated order walks the book once;
+  position k receives the slice of that walk between the cumulative quantities of the
+  positions before it and including it, so early positions get the better prices and, if
+  the book runs dry, the last ones are the unfilled ones. Truncating the tail of a walk never
+  changes the prices of its head, which is what makes the one-pass ADL rule below sound.
+* **Fee.** ``fee = min(rate x filled notional, max(remaining margin, 0))``: charged on the
+  quantity actually liquidated in the book, from what is left of the position's margin at
+  its fill, never driving the trader negative [B-LIQ]. ADL quantities pay no fee [B-ADL].
+  The fee goes to the account ``venue_fees`` (on Binance the clearance fee also feeds the
+  insurance fund; add the two if you model that).
+* **Settlement at the bankruptcy price.** The closed slice's margin left after the fill and
+  the fee (``side * (notional - qty * bankruptcy_price) - fee``) is the *surplus* and goes to
+  the insurance fund (``surplus_to="insurance_fund"``, Binance/Bybit [B-IF][Y-IF]) or stays
+  with the trader (``surplus_to="trader"``, Hyperliquid [H-LIQ]; added to the margin of a
+  position that stays open). A negative value is a *deficit*, paid by the fund.
+* **The fund is settled per batch.** The batch's surpluses are available to its deficits;
+  if deficits exceed the fund, every deficit is covered in the same proportion
+  ``rho = available / deficits`` (pro rata: a batch is one instant, so neither side is
+  served first).
+* **ADL (one-pass rule).** The uncovered fraction ``1 - rho`` of each bankrupt position's
+  filled quantity is *not* sent to the book but closed against opposite-side profitable
+  positions (ranked by :func:`adl_ranking`) at the liquidated position's bankruptcy price,
+  as venues do when the fund cannot take a position [B-ADL]. The book order is re-walked
+  with the smaller quantities; since a shorter walk fills every remaining slice at the same
+  or a better price, the fund never ends below zero. It may end slightly above zero: the
+  ADL quantity is sized from the first walk, a conservative upper bound.
+* **Book runs dry.** Nothing raises: the unfilled tail is taken by ADL (if enabled) at the
+  bankruptcy price, otherwise (or if ADL counterparties run out) it stays open in
+  ``positions_after`` with its share of the margin and is reported in
+  ``events.qty_unfilled``.
+* **Bad debt.** A deficit the fund cannot pay and ADL could not avoid (ADL disabled or no
+  profitable counterparty left) is *bad debt*, paid by the account ``venue`` and reported;
+  the fund floors at exactly zero. Never silently dropped.
+* **Partial clips** (``partial_fraction``, Hyperliquid-style): positions whose notional at
+  the mark exceeds ``partial_threshold_notional`` and that are not in ``cooldown`` close
+  only ``partial_fraction`` of their size; the rest stays open with the proportional share
+  of the margin (the bankruptcy price of the remainder is unchanged). The engine has no
+  clock: pass the ``cooldown`` mask (e.g. ``result.events.partial`` mapped to positions
+  from the previous batch) to get Hyperliquid's "then the entire position" rule.
+* **Indices stay stable.** ``remaining_size`` / ``remaining_margin`` / ``active`` have the
+  input's length N; ``positions_after`` holds only the active ones (a :class:`Positions`
+  cannot hold size 0) and ``active_index`` maps its rows back to input indices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from perpsbook.book import Fill, OrderBook
+from perpsbook.errors import (
+    InvalidInputError,
+    check_finite,
+    check_nonnegative,
+    check_positive,
+    check_side,
+)
+from perpsbook.ledger import ENTRY_KINDS, INSTRUMENTS, LedgerEntries
+from perpsbook.margin import BINANCE, HYPERLIQUID, TierSchedule, Venue, liquidatable
+from perpsbook.positions import Positions
+
+__all__ = [
+    "HYPERLIQUID_PARTIAL_FRACTION",
+    "HYPERLIQUID_PARTIAL_THRESHOLD",
+    "SURPLUS_DESTINATIONS",
+    "AdlEvents",
+    "LiquidationConfig",
+    "LiquidationEvents",
+    "LiquidationResult",
+    "adl_ranking",
+    "adl_scores",
+    "liquidate",
+    "liquidation_priority",
+]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+SURPLUS_DESTINATIONS = ("insurance_fund", "trader")
+"""Where the margin left above the bankruptcy price goes (see :class:`LiquidationConfig`)."""
+
+HYPERLIQUID_PARTIAL_FRACTION = 0.2
+"""Fraction of a large position sent as the first liquidation order on Hyperliquid [H-LIQ]."""
+
+HYPERLIQUID_PARTIAL_THRESHOLD = 100_000.0
+"""Notional (USDC) above which Hyperliquid liquidates partially [H-LIQ]."""
+
+_SNAP = 1e-12  # relative tolerance under which a remainder is floating-point dust
+
+
+# --------------------------------------------------------------------------- config
+@dataclass(frozen=True)
+class LiquidationConfig:
+    """Rules of the liquidation engine.
+
+    Parameters
+    ----------
+    venue : Venue or TierSchedule
+        Margin rules (maintenance margin, liquidation price). A bare
+        :class:`~perpsbook.margin.TierSchedule` is wrapped in a Binance-style venue
+        (maintenance margin on the mark-price notional). Default
+        :data:`perpsbook.margin.BINANCE`.
+    liquidation_fee_rate : float, optional
+        Fee as a fraction of the liquidated notional, in [0, 1). Default: the venue's
+        ``liquidation_fee_rate`` (Binance BTCUSDT 0.0125 [B-FEE]; Bybit and Hyperliquid 0:
+        Bybit keeps the margin above the bankruptcy price in its fund instead [Y-IF],
+        Hyperliquid charges no clearance fee [H-LIQ]).
+    partial_fraction : float, optional
+        If set, in (0, 1]: positions whose notional at the mark exceeds
+        ``partial_threshold_notional`` close only this fraction of their size per batch
+        (Hyperliquid: 0.2 [H-LIQ]). None (default) closes every position in full.
+    partial_threshold_notional : float
+        USD, >= 0; default 100,000 (Hyperliquid's 100k USDC [H-LIQ]).
+    adl : bool
+        Auto-deleverage when the insurance fund cannot cover a deficit or the book runs dry
+        (default True). False leaves uncovered deficits as bad debt paid by the venue and
+        book-dry remainders open.
+    surplus_to : {"insurance_fund", "trader"}
+        Who keeps the margin left above the bankruptcy price after the fee (default the
+        fund, as Binance and Bybit do; Hyperliquid lets the trader keep it).
+
+    Raises
+    ------
+    InvalidInputError
+        Any parameter out of range or of the wrong type (the message names it).
+    """
+
+    venue: Any = BINANCE
+    liquidation_fee_rate: float | None = None
+    partial_fraction: float | None = None
+    partial_threshold_notional: float = HYPERLIQUID_PARTIAL_THRESHOLD
+    adl: bool = True
+    surplus_to: str = "insurance_fund"
+
+    def __post_init__(self) -> None:
+        venue = self.venue
+        if isinstance(venue, TierSchedule):
+            venue = Venue(
+                name=venue.name or "schedule",
+                schedule=venue,
+                mm_basis="liquidation",
+                liquidation_fee_rate=0.0,
+                source="TierSchedule passed to LiquidationConfig",
+            )
+        if not isinstance(venue, Venue):
+            raise InvalidInputError(
+                f"venue must be a perpsbook.margin.Venue or TierSchedule, got "
+                f"{type(venue).__name__}"
+            )
+        object.__setattr__(self, "venue", venue)
+        if self.liquidation_fee_rate is None:
+            fee = venue.liquidation_fee_rate
+        else:
+            fee = _scalar("liquidation_fee_rate", check_finite, self.liquidation_fee_rate)
+            if not 0.0 <= fee < 1.0:
+                raise InvalidInputError(f"liquidation_fee_rate must lie in [0, 1), got {fee!r}")
+        object.__setattr__(self, "liquidation_fee_rate", float(fee))
+        if self.partial_fraction is not None:
+            frac = _scalar("partial_fraction", check_finite, self.partial_fraction)
+            if not 0.0 < frac <= 1.0:
+                raise InvalidInputError(
+                    f"partial_fraction must be None or lie in (0, 1], got {self.partial_fraction!r}"
+                )
+            object.__setattr__(self, "partial_fraction", frac)
+        threshold = _scalar(
+            "partial_threshold_notional", check_nonnegative, self.partial_threshold_notional
+        )
+        object.__setattr__(self, "partial_threshold_notional", threshold)
+        if not isinstance(self.adl, (bool, np.bool_)):
+            raise InvalidInputError(f"adl must be True or False, got {self.adl!r}")
+        object.__setattr__(self, "adl", bool(self.adl))
+        if self.surplus_to not in SURPLUS_DESTINATIONS:
+            raise InvalidInputError(
+                f"surplus_to must be one of {SURPLUS_DESTINATIONS}, got {self.surplus_to!r}"
+            )
+
+    @property
+    def schedule(self) -> TierSchedule:
+        """The venue's maintenance-margin schedule."""
+        return self.venue.schedule
+
+    @classmethod
+    def for_venue(cls, venue: Venue, **overrides: Any) -> LiquidationConfig:
+        """The venue's own liquidation style, with optional overrides.
+
+        Hyperliquid (``venue.mm_basis == "half_initial"`` or name ``"hyperliquid"``): 20 %
+        clips above 100k USD, surplus kept by the trader [H-LIQ]. Every other venue: full
+        closes, surplus to the insurance fund [B-IF][Y-IF].
+        """
+        if not isinstance(venue, Venue):
+            raise InvalidInputError(f"venue must be a Venue, got {type(venue).__name__}")
+        params: dict[str, Any] = {"venue": venue}
+        if venue.mm_basis == "half_initial" or venue.name == HYPERLIQUID.name:
+            params.update(
+                partial_fraction=HYPERLIQUID_PARTIAL_FRACTION,
+                partial_threshold_notional=HYPERLIQUID_PARTIAL_THRESHOLD,
+                surplus_to="trader",
+            )
+        params.update(overrides)
+        return cls(**params)
+
+
+def _scalar(name: str, check: Any, value: Any) -> float:
+    if isinstance(value, (bool, str, bytes)) or np.ndim(value) != 0:
+        raise InvalidInputError(f"{name} must be a single number, got {value!r}")
+    return float(check(name, value))
+
+
+def _check_positions(positions: Any) -> Positions:
+    if not isinstance(positions, Positions):
+        raise InvalidInputError(
+            f"positions must be a perpsbook.positions.Positions, got {type(positions).__name__}"
+        )
+    return positions
+
+
+def _check_mark(mark_price: Any) -> float:
+    return _scalar("mark_price", check_positive, mark_price)
+
+
+# --------------------------------------------------------------------------- ranking helpers
+def liquidation_priority(
+    positions: Positions, mark_price: float, venue: Venue = BINANCE, mask: Any = None
+) -> IntArray:
+    """Order in which liquidated positions are processed: deepest breach first.
+
+    Breach depth = ``side * (liquidation price - mark)`` (USD per coin): how far the mark has
+    gone past the liquidation price, which is the order in which a monotone price path would
+    have triggered them. Within one side this is lowest liquidation price first for shorts
+    and highest first for longs. Ties keep the input order (stable).
+
+    Parameters
+    ----------
+    positions : Positions
+        N positions.
+    mark_price : float
+        Mark price, USD per coin, > 0.
+    venue : Venue
+        Rules for the liquidation price (default Binance).
+    mask : bool array (N,), optional
+        Only these positions are ranked (default all).
+
+    Returns
+    -------
+    ndarray of int64
+        Position indices, first processed first.
+    """
+    pos = _check_positions(positions)
+    mark = _check_mark(mark_price)
+    sel = _mask("mask", mask, pos.n, default=True)
+    idx = np.flatnonzero(sel).astype(np.int64)
+    if idx.size == 0:
+        return idx
+    lp = np.atleast_1d(
+        venue.liquidation_price(pos.side[idx], pos.size[idx], pos.entry_price[idx], pos.margin[idx])
+    )
+    depth = pos.side[idx] * (lp - mark)
+    return idx[np.lexsort((idx, -depth))]
+
+
+def adl_scores(positions: Positions, mark_price: float) -> FloatArray:
+    """Binance-style ADL score of every position; ``-inf`` where not eligible (not in profit).
+
+    For a position in profit (unrealised PnL > 0 at the mark)::
+
+        PnL%               = uPnL / max(margin, 1 USD)
+        effective leverage = notional at mark / (margin + uPnL)
+        score              = PnL% x effective leverage
+
+    This is the "profit x leverage" ranking of [B-ADL]; the 1 USD floor on the collateral is
+    Binance's ``max(1, wallet balance)``. Binance's published term multiplies by the margin
+    ratio ``MM / equity`` instead of ``notional / equity``: within one maintenance bracket
+    that is ``MMR x`` our effective leverage, the same order. Losing and flat positions are
+    never deleveraged here, so they score ``-inf`` (never NaN).
+
+    Parameters
+    ----------
+    positions : Positions
+    mark_price : float
+        USD per coin, > 0.
+
+    Returns
+    -------
+    ndarray (N,)
+        Dimensionless scores; higher = deleveraged first.
+    """
+    pos = _check_positions(positions)
+    mark = _check_mark(mark_price)
+    upnl = pos.upnl(mark)
+    out = np.full(pos.n, -np.inf)
+    ok = upnl > 0
+    pnl_pct = upnl[ok] / np.maximum(pos.margin[ok], 1.0)
+    eff_lev = pos.size[ok] * mark / (pos.margin[ok] + upnl[ok])
+    out[ok] = pnl_pct * eff_lev
+    return out
+
+
+def adl_ranking(
+    positions: Positions, mark_price: float, *, side: Any = None, exclude: Any = None
+) -> tuple[IntArray, FloatArray]:
+    """Profitable positions in ADL order (first deleveraged first) and their scores.
+
+    Parameters
+    ----------
+    positions : Positions
+    mark_price : float
+        USD per coin, > 0.
+    side : {+1, -1}, optional
+        Rank only longs (+1) or only shorts (-1); default both.
+    exclude : bool array (N,), optional
+        Positions not eligible (e.g. the ones being liquidated).
+
+    Returns
+    -------
+    indices : ndarray of int64
+        Indices of positions with unrealised PnL > 0, highest :func:`adl_scores` first; ties
+        keep the input order. Positions not in profit never appear [B-ADL].
+    scores : ndarray
+        Their scores, same order.
+    """
+    pos = _check_positions(positions)
+    score = adl_scores(pos, mark_price)
+    ok = np.isfinite(score)
+    if side is not None:
+        ok &= pos.side == check_side(side)
+    ok &= ~_mask("exclude", exclude, pos.n, default=False)
+    idx = np.flatnonzero(ok).astype(np.int64)
+    order = idx[np.lexsort((idx, -score[idx]))]
+    return order, score[order]
+
+
+def _mask(name: str, value: Any, n: int, *, default: bool) -> npt.NDArray[np.bool_]:
+    if value is None:
+        return np.full(n, default, dtype=bool)
+    arr = np.asarray(value)
+    if arr.dtype != bool or arr.shape != (n,):
+        raise InvalidInputError(
+            f"{name} must be a boolean array of shape ({n},), got dtype {arr.dtype} and shape "
+            f"{arr.shape}"
+        )
+    return arr
+
+
+# --------------------------------------------------------------------------- results
+def _freeze(record: Any) -> None:
+    """Make every ndarray attribute of a frozen record read-only."""
+    for value in vars(record).values():
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+
+
+@dataclass(frozen=True, eq=False)
+class LiquidationEvents:
+    """One row per liquidated position, in processing (priority) order; struct of arrays.
+
+    Attributes
+    ----------
+    index : int64
+        Position index in the input :class:`Positions`.
+    side : int8
+        +1 long (closed by selling), -1 short (closed by buying).
+    size : float64
+        Size before the batch, coins.
+    clip : float64
+        Coins the engine set out to close (the whole size, or the partial clip).
+    partial : bool
+        True where ``clip`` is a partial clip.
+    qty_filled : float64
+        Coins closed in the book.
+    qty_adl : float64
+        Coins closed by ADL against opposite positions at the bankruptcy price.
+    qty_unfilled : float64
+        Coins of the clip left open (book dry and no ADL counterparty).
+    mark : float64
+        Mark price of the batch, USD per coin.
+    entry_price : float64
+        USD per coin.
+    liquidation_price, bankruptcy_price : float64
+        USD per coin.
+    fill_vwap : float64
+        USD per coin of this position's slice of the book walk; 0 where nothing was filled.
+    fill_notional : float64
+        USD traded in the book for this position.
+    fee : float64
+        Liquidation fee paid, USD (to ``venue_fees``).
+    insurance_delta : float64
+        USD into (+, surplus) or out of (-, deficit paid) the insurance fund.
+    bad_debt : float64
+        USD of deficit neither the fund nor ADL covered, paid by the venue.
+    trader_credit : float64
+        USD of surplus kept by the trader (``surplus_to="trader"``), else 0.
+    margin_released : float64
+        USD of margin allocated to the closed coins (``margin * closed / size``).
+    """
+
+    index: IntArray
+    side: npt.NDArray[np.int8]
+    size: FloatArray
+    clip: FloatArray
+    partial: npt.NDArray[np.bool_]
+    qty_filled: FloatArray
+    qty_adl: FloatArray
+    qty_unfilled: FloatArray
+    mark: FloatArray
+    entry_price: FloatArray
+    liquidation_price: FloatArray
+    bankruptcy_price: FloatArray
+    fill_vwap: FloatArray
+    fill_notional: FloatArray
+    fee: FloatArray
+    insurance_delta: FloatArray
+    bad_debt: FloatArray
+    trader_credit: FloatArray
+    margin_released: FloatArray
+
+    def __post_init__(self) -> None:
+        _freeze(self)
+
+    @property
+    def n(self) -> int:
+        """Number of liquidated positions."""
+        return int(self.index.shape[0])
+
+    def __len__(self) -> int:
+        return self.n
+
+    @property
+    def qty_closed(self) -> FloatArray:
+        """Coins closed, book + ADL."""
+        return self.qty_filled + self.qty_adl
+
+    @property
+    def realised_pnl(self) -> FloatArray:
+        """USD realised on the closed coins: book slice at its VWAP, ADL at the bankruptcy price."""
+        book = self.fill_notional - self.qty_filled * self.entry_price
+        adl = self.qty_adl * (self.bankruptcy_price - self.entry_price)
+        return self.side * (book + adl)
+
+
+@dataclass(frozen=True, eq=False)
+class AdlEvents:
+    """Auto-deleveraging trades, struct of arrays, in execution order.
+
+    Attributes
+    ----------
+    event : int64
+        Row in :class:`LiquidationEvents` of the liquidated position served.
+    index : int64
+        Index of the liquidated (bankrupt) position.
+    counterparty : int64
+        Index of the deleveraged opposite position.
+    side : int8
+        Side of the counterparty (opposite of the liquidated position).
+    qty : float64
+        Coins closed, > 0.
+    price : float64
+        Bankruptcy price of the liquidated position, USD per coin.
+    realised_pnl : float64
+        Counterparty's realised PnL on these coins, ``side * qty * (price - entry)``, USD.
+    margin_released : float64
+        Counterparty's margin share of these coins, USD.
+    """
+
+    event: IntArray
+    index: IntArray
+    counterparty: IntArray
+    side: npt.NDArray[np.int8]
+    qty: FloatArray
+    price: FloatArray
+    realised_pnl: FloatArray
+    margin_released: FloatArray
+
+    def __post_init__(self) -> None:
+        _freeze(self)
+
+    @property
+    def n(self) -> int:
+        """Number of ADL trades."""
+        return int(self.qty.shape[0])
+
+    def __len__(self) -> int:
+        return self.n
+
+
+@dataclass(frozen=True, eq=False)
+class LiquidationResult:
+    """Everything one :func:`liquidate` batch did.
+
+    Attributes
+    ----------
+    events : LiquidationEvents
+    adl : AdlEvents
+    positions_after : Positions
+        The positions still open (rows of ``active``), sizes and margins updated.
+    active_index : ndarray of int64
+        Input index of each row of ``positions_after``.
+    remaining_size, remaining_margin : ndarray (N,)
+        Coins and USD of every input position after the batch (0 where closed).
+    active : bool ndarray (N,)
+        Positions still open.
+    book_after : OrderBook
+        The perp book after both forced orders.
+    buy_fill, sell_fill : Fill or None
+        The aggregated forced buy (closing shorts) and sell (closing longs), if any.
+    insurance_fund_before, insurance_fund_after : float
+        USD; ``after >= 0`` always.
+    mark_price : float
+        USD per coin.
+    config : LiquidationConfig
+    """
+
+    events: LiquidationEvents
+    adl: AdlEvents
+    positions_after: Positions
+    active_index: IntArray
+    remaining_size: FloatArray
+    remaining_margin: FloatArray
+    active: npt.NDArray[np.bool_]
+    book_after: OrderBook
+    buy_fill: Fill | None
+    sell_fill: Fill | None
+    insurance_fund_before: float
+    insurance_fund_after: float
+    mark_price: float
+    config: LiquidationConfig
+
+    def __post_init__(self) -> None:
+        _freeze(self)
+
+    # ------------------------------------------------------------------ totals
+    @property
+    def n_liquidated(self) -> int:
+        """Positions liquidated (fully or partly) in this batch."""
+        return self.events.n
+
+    @property
+    def total_fee(self) -> float:
+        """USD of liquidation fees."""
+        return float(self.events.fee.sum())
+
+    @property
+    def total_bad_debt(self) -> float:
+        """USD of bad debt paid by the venue."""
+        return float(self.events.bad_debt.sum())
+
+    @property
+    def insurance_fund_delta(self) -> float:
+        """Change of the insurance fund, USD."""
+        return self.insurance_fund_after - self.insurance_fund_before
+
+    @property
+    def forced_buy_qty(self) -> float:
+        """Coins bought in the book to close shorts."""
+        return 0.0 if self.buy_fill is None else self.buy_fill.qty
+
+    @property
+    def forced_sell_qty(self) -> float:
+        """Coins sold in the book to close longs."""
+        return 0.0 if self.sell_fill is None else self.sell_fill.qty
+
+    @property
+    def forced_buy_notional(self) -> float:
+        """USD paid in the book to close shorts."""
+        return 0.0 if self.buy_fill is None else self.buy_fill.notional
+
+    @property
+    def forced_sell_notional(self) -> float:
+        """USD received in the book to close longs."""
+        return 0.0 if self.sell_fill is None else self.sell_fill.notional
+
+    @property
+    def adl_qty(self) -> float:
+        """Coins closed by ADL."""
+        return float(self.adl.qty.sum())
+
+    @property
+    def unfilled_qty(self) -> float:
+        """Coins the engine meant to close but left open."""
+        return float(self.events.qty_unfilled.sum())
+
+    def totals(self) -> dict[str, float]:
+        """The batch in a few numbers (USD, coins)."""
+        return {
+            "n_liquidated": float(self.n_liquidated),
+            "forced_buy_qty": self.forced_buy_qty,
+            "forced_buy_notional": self.forced_buy_notional,
+            "forced_sell_qty": self.forced_sell_qty,
+            "forced_sell_notional": self.forced_sell_notional,
+            "fees": self.total_fee,
+            "insurance_fund_delta": self.insurance_fund_delta,
+            "bad_debt": self.total_bad_debt,
+            "adl_qty": self.adl_qty,
+            "unfilled_qty": self.unfilled_qty,
+        }
+
+    # ------------------------------------------------------------------ accounting
+    def ledger_entries(
+        self,
+        *,
+        trader_prefix: str = "trader:",
+        book_account: str = "perp_book",
+        fund_account: str = "insurance_fund",
+        fee_account: str = "venue_fees",
+        venue_account: str = "venue",
+    ) -> LedgerEntries:
+        """The batch's money and contract movements as double-entry postings.
+
+        Accounts: ``f"{trader_prefix}{i}"`` for position i (liquidated traders and ADL
+        counterparties), ``book_account`` (the resting orders the forced orders hit),
+        ``fund_account``, ``fee_account`` and ``venue_account`` (bad debt). Entries, grouped
+        by kind and in event order within a kind (zero amounts are not recorded):
+
+        * ``trade`` (perp): the book slice, ``qty_filled`` coins for ``fill_notional`` USD
+          between the trader and the book (a short buys, a long sells);
+        * ``trade`` (perp): each ADL trade, at the bankruptcy price, with the counterparty;
+        * ``fee``: trader -> ``fee_account``;
+        * ``transfer``: surplus trader -> fund; deficit fund -> trader; bad debt venue ->
+          trader.
+
+        Only this batch's flows are recorded (every account starts at zero), so for a
+        liquidated trader ``USD + (margin released - side * closed * entry)`` is what the
+        trader gets back (0 unless ``surplus_to="trader"``), which the tests check.
+
+        Returns
+        -------
+        perpsbook.ledger.LedgerEntries
+            Zero-sum per instrument by construction: ``imbalance()`` is rounding only.
+        """
+        ev, adl = self.events, self.adl
+        trader = np.char.add(trader_prefix, ev.index.astype(str))
+        book = np.full(ev.n, book_account, dtype=object)
+        short = ev.side < 0
+        groups: list[list[_Leg]] = []
+
+        def trade(buyer: Any, seller: Any, qty: FloatArray, usd: FloatArray, memo: str) -> None:
+            groups.append(
+                [
+                    _Leg("trade", buyer, seller, "USD", usd, memo),
+                    _Leg("trade", seller, buyer, "perp", qty, memo),
+                ]
+            )
+
+        def transfer(kind: str, src: Any, dst: Any, usd: FloatArray, memo: str) -> None:
+            groups.append([_Leg(kind, src, dst, "USD", usd, memo)])
+
+        trade(
+            np.where(short, trader, book),
+            np.where(short, book, trader),
+            ev.qty_filled,
+            ev.fill_notional,
+            "liquidation fill",
+        )
+        if adl.n:
+            liq = np.char.add(trader_prefix, adl.index.astype(str))
+            cp = np.char.add(trader_prefix, adl.counterparty.astype(str))
+            cp_long = adl.side > 0
+            trade(
+                np.where(cp_long, liq, cp),
+                np.where(cp_long, cp, liq),
+                adl.qty,
+                adl.qty * adl.price,
+                "ADL at bankruptcy price",
+            )
+        transfer("fee", trader, fee_account, ev.fee, "liquidation fee")
+        surplus = np.maximum(ev.insurance_delta, 0.0)
+        paid = np.maximum(-ev.insurance_delta, 0.0)
+        transfer("transfer", trader, fund_account, surplus, "surplus to insurance fund")
+        transfer("transfer", fund_account, trader, paid, "deficit paid by insurance fund")
+        transfer("transfer", venue_account, trader, ev.bad_debt, "bad debt paid by venue")
+        return _postings(groups)
+
+
+class _Leg(NamedTuple):
+    kind: str
+    src: Any  # account name or array of names
+    dst: Any
+    instrument: str
+    amount: FloatArray
+    memo: str
+
+
+def _postings(groups: list[list[_Leg]]) -> LedgerEntries:
+    """Assemble LedgerEntries column-wise; the legs of a group share entry numbers."""
+    cols: dict[str, list[Any]] = {k: [] for k in ("kind", "src", "dst", "ins", "amt", "memo", "id")}
+    next_entry = 0
+    for legs in groups:
+        keep = np.asarray(legs[0].amount) > 0  # zero amounts are not recorded
+        n_keep = int(np.count_nonzero(keep))
+        ids = next_entry + np.arange(n_keep, dtype=np.int64)
+        next_entry += n_keep
+        for leg in legs:
+            size = np.asarray(leg.amount).shape[0]
+            cols["kind"].append(np.full(n_keep, ENTRY_KINDS.index(leg.kind), dtype=np.int8))
+            cols["src"].append(np.broadcast_to(np.asarray(leg.src, dtype=object), (size,))[keep])
+            cols["dst"].append(np.broadcast_to(np.asarray(leg.dst, dtype=object), (size,))[keep])
+            cols["ins"].append(np.full(n_keep, INSTRUMENTS.index(leg.instrument), dtype=np.int8))
+            cols["amt"].append(np.asarray(leg.amount, dtype=np.float64)[keep])
+            cols["memo"].append(np.full(n_keep, leg.memo, dtype=object))
+            cols["id"].append(ids)
+    entry = np.concatenate(cols["id"])
+    order = np.argsort(entry, kind="stable")  # a trade's cash and coin legs stay adjacent
+    src = np.concatenate(cols["src"]).astype(str)[order]
+    dst = np.concatenate(cols["dst"]).astype(str)[order]
+    m = order.size
+    uniq, first, inverse = np.unique(
+        np.concatenate([src, dst]), return_index=True, return_inverse=True
+    )
+    by_first_use = np.argsort(first, kind="stable")
+    rank = np.empty(uniq.size, dtype=np.int64)
+    rank[by_first_use] = np.arange(uniq.size)
+    codes = rank[inverse.reshape(-1)]
+    return LedgerEntries(
+        accounts=tuple(uniq[by_first_use].tolist()),
+        entry=entry[order],
+        kind=np.concatenate(cols["kind"])[order],
+        src=codes[:m],
+        dst=codes[m:],
+        instrument=np.concatenate(cols["ins"])[order],
+        amount=np.concatenate(cols["amt"])[order],
+        memo=tuple(np.concatenate(cols["memo"])[order].tolist()),
+    )
+
+
+# --------------------------------------------------------------------------- the walk
+def _walk_side(
+    book: OrderBook, order_side: int, qty: FloatArray
+) -> tuple[FloatArray, FloatArray, Fill | None]:
+    """One aggregated market order of ``sum(qty)`` coins, sliced among the requests in order.
+
+    Returns the coins and USD each request got and the Fill (None if nothing was sent or
+    the side of the book is empty). Request k gets the part of the walk between the
+    cumulative quantities before it and including it; a dry book leaves the tail unfilled.
+    """
+    filled = np.zeros_like(qty)
+    notional = np.zeros_like(qty)
+    total = float(qty.sum())
+    depth = book.total_ask_qty if order_side > 0 else book.total_bid_qty
+    if total <= 0 or depth <= 0:
+        return filled, notional, None
+    fill = book.market_order(order_side, total, partial=True)
+    end = np.cumsum(qty)
+    start = end - qty
+    got = fill.qty
+    if fill.unfilled > 0:
+        filled = np.where(end <= got, qty, np.clip(got - start, 0.0, qty))
+        lo, hi = np.minimum(start, got), np.minimum(end, got)
+    else:
+        # A level taken "exactly" (within QTY_RTOL) can make got differ from total by dust;
+        # scale the slices so the USD adds up to the fill exactly.
+        filled = qty.copy()
+        lo, hi = start * (got / total), end * (got / total)
+    cum_q = np.concatenate([[0.0], np.cumsum(fill.level_qtys)])
+    cum_n = np.concatenate([[0.0], np.cumsum(fill.level_prices * fill.level_qtys)])
+    cum_n *= fill.notional / cum_n[-1]
+    notional = np.interp(hi, cum_q, cum_n) - np.interp(lo, cum_q, cum_n)
+    notional = np.where(filled > 0, notional, 0.0)
+    return filled, notional, fill
+
+
+def _walk_both(
+    book: OrderBook, sides: npt.NDArray[np.int8], qty: FloatArray
+) -> tuple[FloatArray, FloatArray, Fill | None, Fill | None, OrderBook]:
+    """Shorts' buy order then longs' sell order (they touch different sides of the book)."""
+    filled = np.zeros_like(qty)
+    notional = np.zeros_like(qty)
+    fills: dict[int, Fill | None] = {}
+    current = book
+    for pos_side in (-1, 1):
+        sel = sides == pos_side
+        f, n, fill = _walk_side(current, -pos_side, qty[sel])
+        filled[sel], notional[sel] = f, n
+        fills[-pos_side] = fill
+        if fill is not None:
+            current = fill.book_after
+    return filled, notional, fills[1], fills[-1], current
+
+
+def _match(demand: FloatArray, supply: FloatArray) -> tuple[IntArray, IntArray, FloatArray]:
+    """Match two queues of quantities in order (vectorised interval intersection).
+
+    Returns (demand row, supply row, coins) of each overlap of the cumulative intervals.
+    """
+    if demand.size == 0 or supply.size == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+    d_end, s_end = np.cumsum(demand), np.cumsum(supply)
+    total = min(float(d_end[-1]), float(s_end[-1]))
+    if total <= 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+    cuts = np.concatenate([[0.0], d_end[d_end < total], s_end[s_end < total], [total]])
+    cuts = np.unique(cuts)
+    lo, hi = cuts[:-1], cuts[1:]
+    qty = hi - lo
+    mid = 0.5 * (lo + hi)
+    d_row = np.searchsorted(d_end, mid, side="right").astype(np.int64)
+    s_row = np.searchsorted(s_end, mid, side="right").astype(np.int64)
+    keep = qty > _SNAP * total
+    return d_row[keep], s_row[keep], qty[keep]
+
+
+def _snap_to(x: FloatArray, target: FloatArray) -> FloatArray:
+    """Replace values within floating-point dust of ``target`` by ``target`` itself."""
+    return np.where(np.abs(x - target) <= _SNAP * np.maximum(np.abs(target), 1e-300), target, x)
+
+
+# --------------------------------------------------------------------------- the engine
+def liquidate(
+    positions: Positions,
+    mark_price: float,
+    book: OrderBook,
+    insurance_fund: float,
+    config: LiquidationConfig | None = None,
+    *,
+    cooldown: Any = None,
+) -> LiquidationResult:
+    """Liquidate every position at or below maintenance margin at ``mark_price``.
+
+    Parameters
+    ----------
+    positions : Positions
+        N isolated positions (sizes in coins, entry prices USD per coin, margins USD).
+    mark_price : float
+        Mark price, USD per coin, finite and > 0: the trigger price [B-LIQ][H-LIQ].
+    book : OrderBook
+        The perp order book the forced orders trade against (prices USD per coin).
+    insurance_fund : float
+        Fund balance before the batch, USD, >= 0.
+    config : LiquidationConfig, optional
+        Default ``LiquidationConfig()`` (Binance BTCUSDT rules, full closes, ADL on).
+    cooldown : bool array (N,), optional
+        Positions inside Hyperliquid's post-partial cooldown: closed in full even when a
+        partial clip would apply [H-LIQ].
+
+    Returns
+    -------
+    LiquidationResult
+        Events, ADL trades, positions/book/fund after, fills and a ledger view.
+        See the module docstring for every rule and its source.
+
+    Raises
+    ------
+    InvalidInputError
+        ``positions`` not a Positions, ``book`` not an OrderBook, mark price NaN/inf/<= 0,
+        insurance fund NaN/inf/< 0, a malformed ``cooldown`` mask or ``config``.
+    """
+    pos = _check_positions(positions)
+    mark = _check_mark(mark_price)
+    if not isinstance(book, OrderBook):
+        raise InvalidInputError(
+            f"book must be a perpsbook.book.OrderBook, got {type(book).__name__}"
+        )
+    fund0 = _scalar("insurance_fund", check_nonnegative, insurance_fund)
+    cfg = LiquidationConfig() if config is None else config
+    if not isinstance(cfg, LiquidationConfig):
+        raise InvalidInputError(f"config must be a LiquidationConfig, got {type(cfg).__name__}")
+    cool = _mask("cooldown", cooldown, pos.n, default=False)
+    venue = cfg.venue
+    n = pos.n
+
+    hit = (
+        np.atleast_1d(liquidatable(pos, venue, mark)).astype(bool) if n else np.zeros(0, dtype=bool)
+    )
+    idx = liquidation_priority(pos, mark, venue, hit)
+    side = pos.side[idx]
+    sd = side.astype(np.float64)
+    size, entry, margin = pos.size[idx], pos.entry_price[idx], pos.margin[idx]
+    lp = np.atleast_1d(venue.liquidation_price(side, size, entry, margin)).astype(np.float64)
+    bk = entry - sd * margin / size
+
+    partial = np.zeros(idx.size, dtype=bool)
+    if cfg.partial_fraction is not None and cfg.partial_fraction < 1.0:
+        partial = (size * mark > cfg.partial_threshold_notional) & ~cool[idx]
+    clip = np.where(partial, size * (cfg.partial_fraction or 1.0), size)
+
+    rate = cfg.liquidation_fee_rate
+    to_fund = cfg.surplus_to == "insurance_fund"
+
+    def settle(f: FloatArray, usd: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+        # margin left on the filled coins after the fill, measured against bankruptcy
+        left = sd * (usd - f * bk)
+        fee = np.minimum(rate * usd, np.maximum(left, 0.0))
+        return fee, np.maximum(left, 0.0) - fee, np.maximum(-left, 0.0)
+
+    # Pass 1: everything to the book, to size the fund's coverage.
+    f1, n1, *_ = _walk_both(book, side, clip)
+    _, surplus1, deficit1 = settle(f1, n1)
+    available = fund0 + (float(surplus1.sum()) if to_fund else 0.0)
+    need = float(deficit1.sum())
+    rho = available / need if (cfg.adl and need > available) else 1.0
+    dry = clip - f1
+    want_def = np.where(deficit1 > 0, (1.0 - rho) * f1, 0.0) if cfg.adl else np.zeros_like(f1)
+    want_dry = dry if cfg.adl else np.zeros_like(f1)
+
+    # ADL: serve each liquidated side from the opposite side's ranking.
+    adl_event, adl_cp, adl_qty = _adl_all(pos, mark, hit, side, want_dry + want_def)
+    matched = np.bincount(adl_event, weights=adl_qty, minlength=idx.size)
+    want = want_dry + want_def
+    matched = _snap_to(np.minimum(matched, want), want)
+    m_dry = np.minimum(matched, want_dry)  # the dry tail has no other way out: served first
+    m_def = _snap_to(matched - m_dry, want_def)
+
+    # Pass 2: the book gets what ADL did not take; the walk only gets shorter.
+    g = np.maximum(f1 - m_def, 0.0)
+    f2, n2, buy_fill, sell_fill, book_after = _walk_both(book, side, g)
+    fee, surplus, deficit = settle(f2, n2)
+    fund_raw = fund0 + (float(surplus.sum()) if to_fund else 0.0) - float(deficit.sum())
+    if fund_raw >= 0:
+        bad = np.zeros_like(deficit)
+        fund_after = fund_raw
+    else:
+        bad = deficit * (-fund_raw / float(deficit.sum()))
+        fund_after = 0.0
+    ins_delta = (surplus if to_fund else 0.0) - (deficit - bad)
+    credit = np.zeros_like(surplus) if to_fund else surplus
+
+    # dry tail ADL could not take, plus any dust the second walk could not fill
+    unfilled = np.maximum(dry - m_dry, 0.0) + np.maximum(g - f2, 0.0)
+    unfilled = np.where(unfilled <= _SNAP * clip, 0.0, unfilled)
+    adl_total = m_dry + m_def
+    closed = clip - unfilled
+    size_left = np.where(clip == size, unfilled, size - closed)
+    size_left = np.where(size_left <= _SNAP * size, 0.0, size_left)
+    margin_released = margin * closed / size
+
+    remaining_size = pos.size.copy()
+    remaining_margin = pos.margin.copy()
+    remaining_size[idx] = size_left
+    remaining_margin[idx] = np.where(size_left > 0, margin - margin_released + credit, 0.0)
+
+    adl = _adl_events(pos, idx, bk, adl_event, adl_cp, adl_qty)
+    if adl.n:
+        cp_taken = np.bincount(adl.counterparty, weights=adl.qty, minlength=n)
+        touched = cp_taken > 0
+        left = pos.size - cp_taken
+        left = np.where(left <= _SNAP * pos.size, 0.0, left)
+        remaining_size = np.where(touched, left, remaining_size)
+        remaining_margin = np.where(touched, pos.margin * left / pos.size, remaining_margin)
+    remaining_margin = np.where(remaining_size > 0, remaining_margin, 0.0)
+    active = remaining_size > 0
+    active_index = np.flatnonzero(active).astype(np.int64)
+    positions_after = Positions(
+        side=pos.side[active],
+        size=remaining_size[active],
+        entry_price=pos.entry_price[active],
+        margin=remaining_margin[active],
+    )
+    events = LiquidationEvents(
+        index=idx,
+        side=side,
+        size=size,
+        clip=clip,
+        partial=partial,
+        qty_filled=f2,
+        qty_adl=adl_total,
+        qty_unfilled=unfilled,
+        mark=np.full(idx.size, mark),
+        entry_price=entry,
+        liquidation_price=lp,
+        bankruptcy_price=bk,
+        fill_vwap=np.where(f2 > 0, n2 / np.where(f2 > 0, f2, 1.0), 0.0),
+        fill_notional=n2,
+        fee=fee,
+        insurance_delta=ins_delta,
+        bad_debt=bad,
+        trader_credit=credit,
+        margin_released=margin_released,
+    )
+    return LiquidationResult(
+        events=events,
+        adl=adl,
+        positions_after=positions_after,
+        active_index=active_index,
+        remaining_size=remaining_size,
+        remaining_margin=remaining_margin,
+        active=active,
+        book_after=book_after,
+        buy_fill=buy_fill,
+        sell_fill=sell_fill,
+        insurance_fund_before=fund0,
+        insurance_fund_after=float(fund_after),
+        mark_price=mark,
+        config=cfg,
+    )
+
+
+def _adl_all(
+    pos: Positions,
+    mark: float,
+    hit: npt.NDArray[np.bool_],
+    ev_side: npt.NDArray[np.int8],
+    demand: FloatArray,
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """ADL trades for both liquidated sides: (event row, counterparty index, coins)."""
+    rows, cps, qtys = [], [], []
+    for liq_side in (-1, 1):
+        ev_rows = np.flatnonzero((ev_side == liq_side) & (demand > 0))
+        if ev_rows.size == 0:
+            continue
+        ranked, _ = adl_ranking(pos, mark, side=-liq_side, exclude=hit)
+        d_row, s_row, q = _match(demand[ev_rows], pos.size[ranked])
+        rows.append(ev_rows[d_row])
+        cps.append(ranked[s_row])
+        qtys.append(q)
+    if not rows:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+    row, cp, q = np.concatenate(rows), np.concatenate(cps), np.concatenate(qtys)
+    order = np.argsort(row, kind="stable")  # execution order follows the event order
+    return row[order], cp[order], q[order]
+
+
+def _adl_events(
+    pos: Positions,
+    idx: IntArray,
+    bk: FloatArray,
+    event: IntArray,
+    cp: IntArray,
+    qty: FloatArray,
+) -> AdlEvents:
+    price = bk[event]
+    cp_side = pos.side[cp]
+    return AdlEvents(
+        event=event,
+        index=idx[event],
+        counterparty=cp,
+        side=cp_side,
+        qty=qty,
+        price=price,
+        realised_pnl=cp_side * qty * (price - pos.entry_price[cp]),
+        margin_released=pos.margin[cp] * qty / pos.size[cp],
+    )
