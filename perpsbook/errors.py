@@ -94,7 +94,9 @@ def as_float_array(name: str, value: Any) -> npt.NDArray[np.float64]:
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"{name} must be a number or array of numbers, got {value!r}") from exc
+        raise InvalidInputError(
+            f"{name} must be a number or array of numbers, got {value!r}"
+        ) from exc
     return arr
 
 
@@ -156,5 +158,7 @@ def check_sides(name: str, value: Any) -> npt.NDArray[np.int8]:
     """Return an int8 array of sides, raising unless every entry is +1 or -1."""
     arr = np.asarray(value)
     if arr.dtype.kind not in "iuf" or not np.all((arr == 1) | (arr == -1)):
-        raise InvalidSideError(f"{name} must contain only +1 (long) and -1 (short), got {_describe(value)}")
+        raise InvalidSideError(
+            f"{name} must contain only +1 (long) and -1 (short), got {_describe(value)}"
+        )
     return arr.astype(np.int8)

@@ -1,0 +1,411 @@
+"""Named cascade scenarios; first of all RocketCoin (RKT), the article's numerical case.
+
+The article (danny / @agintender, "Perpetual Futures' Liquidation Algorithm: The Prime
+Mover of the Altcoin Bull Market", WuBlockchain 2025) invents a coin, RKT: 10,000,000
+supply, 1,000,000 free float, spot at $10, a crowd of shorts waiting to be liquidated
+between $11 and $15, a $200,000 spot purchase that lifts the price from $10 to $11, a first
+layer of liquidations that -- with the market makers' hedges -- lifts it to $12, larger
+layers after that, and a price that ends at $15 or above after "millions" of forced buying.
+
+Its numbers do not all fit together. :func:`rocketcoin` builds one consistent reading of
+them (the ``"default"`` variant) and a few others that each change one reading, so that a
+reader can see which statement drives which outcome.
+
+Where the article's numbers disagree, and the readings taken
+------------------------------------------------------------
+1. **How big are the shorts?** "$10 million of shorts (300,000 RKT)" between $11 and $15.
+   300,000 RKT is worth 300,000 x 11 = $3.3M at $11 and 300,000 x 15 = $4.5M at $15
+   (about $3.9M at the $13 midpoint), not $10M; conversely $10M between $11 and $15 is
+   909,091 to 666,667 RKT (about 770,000 at $13). *Default: the dollar figure.* Five
+   tranches at $11, $12, $13, $14, $15 worth $1.0M, $1.5M, $2.0M, $2.5M and $3.0M at their
+   trigger prices: $10M in all, 90,909 + 125,000 + 153,846 + 178,571 + 200,000 =
+   748,327 RKT; the first is the article's "$1 million at $11" and each later one is
+   larger ("a new batch of larger short positions"). Variant ``"coins"``: the coin figure,
+   the same profile scaled to 300,000 RKT (36,445 RKT = $400,894 at $11, ..., 80,179 RKT
+   at $15; $4.0M in all).
+2. **What did the ignition buy?** "20,000 RKT for $200,000" lifting $10 to $11. $200,000
+   for 20,000 coins is a VWAP of exactly $10.00: every coin at the first price, so the
+   price could not have moved. If 20,000 coins walk a flat ladder from $10.00 to $11.00
+   they cost $210,000 (VWAP $10.50; see :meth:`perpsbook.book.OrderBook.calibrated`).
+   *Default: the dollar figure.* The ladder below $11 holds 190 RKT per cent (19,000 per
+   dollar), so $200,000 buys the 19,000 RKT from $10.00 to $10.99 for $199,405 and the
+   last $595 buy 54 RKT at $11.00: the ignition fills 19,054 RKT and the last traded price
+   is exactly $11.00, which triggers the first tranche. Variant ``"ignition_coins"``: the
+   coin figure, 20,000 RKT through a flat $10 -> $11 ladder (101 levels of 198.02 RKT),
+   costing $210,000.
+3. **How deep is the book above $11?** The first layer, $1M = 90,909 RKT bought back by
+   the liquidation engine plus 90,909 RKT of 1:1 hedges = 181,818 RKT of buying, is said
+   to lift the price from $11 to $12. The ignition ladder (19,000 RKT per dollar) would
+   send 181,818 RKT up 181,818 / 19,000 = $9.57, to about $20.6, through every tranche
+   at once. So the book must be about 9.5 times deeper above $11 than below it. *Default:
+   depth grows with price*: 1,800 RKT per cent in [$11, $12) (180,000 per dollar: the
+   first layer's 181,818 RKT end at exactly $12.00), then 500 RKT per cent more for each
+   further dollar (2,300, 2,800, 3,300, 3,800, 4,300, ...) up to $19.99. With it each
+   layer's buying (2 x 125,000 = 250,000 RKT at $12, 307,692 at $13, 357,143 at $14,
+   400,000 at $15) just clears the next dollar, as the article's story needs. Variants
+   ``"flat_book"`` (the ignition's 190 RKT per cent all the way up: the first layer empties
+   the ladder, which tops out at $19.99) and ``"deep_book"`` (the stage-1 depth, 1,800 RKT
+   per cent, everywhere: $200,000 moves the price only to $10.11 and nothing is
+   triggered -- the "thin float" is the whole point).
+4. **The float.** 1,000,000 RKT are free to trade. In the default run the market makers'
+   hedges buy 748,327 RKT of spot and the ignition 19,054: 77 % of the float. The ladder
+   also carries the MM's perp quotes (the engine's 748,327 RKT are perp contracts, which
+   need no coins), so it may hold more than the float; still, the article's dollar reading
+   only works if almost the whole float is offered for sale within $10 -- $16.
+
+The default run
+---------------
+``rocketcoin().run()`` (hedge ratio 1, lag 0, RKT venue fee 1.5 %, MMR 2.5 %, insurance
+fund $500,000): stage 0 the ignition ($200,000, 19,054 RKT, $9.995 -> $11.00); stage 1
+liquidates $1M at $11 (the engine pays $1,022,532) and the hedge lifts the price to $12.00;
+stages 2-5 liquidate the $12, $13, $14 and $15 tranches, ending at $13.07, $14.15, $15.20
+and $16.22. Liquidated: 748,327 RKT for $10.28M; forced buying (engine + hedges) $20.95M,
+an amplification of about 105 on the $200,000 ignition. The MM loses about $397,000 (it
+sells perps at the engine's prices and buys its hedge after them, higher up) and the
+insurance fund about $32,000; the ignitor gains about $109,000 on its 19,054 RKT.
+
+The variants' runs (same parameters):
+
+==============  ===========  ==========  ==============  =============  ==============
+variant         final price  tranches    forced buying   amplification  note
+==============  ===========  ==========  ==============  =============  ==============
+default         $16.22       5 of 5      $20.95M         104.8          the "notional"
+                                                                        reading
+coins           $11.40       1 of 5      $0.82M          4.1            stalls
+ignition_coins  $16.22       5 of 5      $20.96M         99.8           $210k ignition
+flat_book       $19.99       5 of 5      $2.65M          13.2           dry at stage 1
+deep_book       $10.11       0 of 5      $0              0              never ignites
+==============  ===========  ==========  ==============  =============  ==============
+
+In ``flat_book`` the ladder is empty after stage 1: the last 657,418 RKT of shorts are
+closed by auto-deleveraging at their bankruptcy prices and 10,872 RKT of hedges find no
+seller. :func:`rocketcoin_crash` mirrors each variant about $10 (final prices $3.78,
+$8.60, $3.78, $0.01, $9.89).
+
+Sources: the article above; venue parameters from :data:`perpsbook.margin.ALTCOIN`
+(illustrative thin new-coin schedule: MMR 2.5 % in the first bracket, liquidation fee
+1.5 %).
+
+Units: prices USD per coin, sizes coins (RKT), notional USD.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+from perpsbook.book import OrderBook
+from perpsbook.cascade import CascadeParams, CascadeResult, Tranches, mirror_inputs, run_cascade
+from perpsbook.errors import InvalidInputError
+from perpsbook.margin import ALTCOIN
+
+__all__ = [
+    "DEFAULT_INSURANCE_FUND",
+    "RKT_FACTS",
+    "VARIANTS",
+    "Scenario",
+    "rocketcoin",
+    "rocketcoin_crash",
+]
+
+RKT_FACTS: Mapping[str, float] = MappingProxyType(
+    {
+        "supply": 10_000_000.0,
+        "free_float": 1_000_000.0,
+        "spot_price": 10.0,
+        "article_ignition_usd": 200_000.0,
+        "article_ignition_coins": 20_000.0,
+        "article_ignition_target_price": 11.0,
+        "article_shorts_usd": 10_000_000.0,
+        "article_shorts_coins": 300_000.0,
+        "article_shorts_low": 11.0,
+        "article_shorts_high": 15.0,
+        "article_first_tranche_usd": 1_000_000.0,
+        "article_first_stage_price": 12.0,
+    }
+)
+"""The article's RKT numbers as stated (coins, USD, USD per coin), inconsistencies kept."""
+
+VARIANTS: Mapping[str, str] = MappingProxyType(
+    {
+        "default": (
+            "$200k ignition lifts $10 -> $11; $10M of shorts in five growing tranches at "
+            "$11-$15 (748,327 RKT); depth grows with price so stage 1 lifts $11 -> $12"
+        ),
+        "coins": (
+            "as default, but the shorts total the article's 300,000 RKT (about $4.0M): the "
+            "first layer is only $0.4M and the cascade stalls below $12"
+        ),
+        "ignition_coins": (
+            "as default, but the ignition is the article's 20,000 RKT through a flat "
+            "$10 -> $11 ladder, costing $210,000"
+        ),
+        "flat_book": (
+            "the ignition's depth (190 RKT per cent) all the way up: the first layer "
+            "empties the ladder at $19.99"
+        ),
+        "deep_book": (
+            "the stage-1 depth (1,800 RKT per cent) everywhere: the ignition reaches only "
+            "$10.11 and nothing is liquidated"
+        ),
+    }
+)
+"""Variant name -> one-line description (see the module docstring for the arithmetic)."""
+
+_TICK = 0.01
+_TOP = 19.99  # highest ask: keeps the mirror image about $10 above zero
+_TRIGGERS = (11.0, 12.0, 13.0, 14.0, 15.0)
+_TRANCHE_USD = (1.0e6, 1.5e6, 2.0e6, 2.5e6, 3.0e6)
+_IGNITION_BAND = 190.0  # RKT per cent below $11: $200,000 reaches $11.00 exactly
+_STAGE1_BAND = 1_800.0  # RKT per cent in [$11, $12): the first layer ends at $12.00
+_BAND_STEP = 500.0  # RKT per cent added for each further dollar
+DEFAULT_INSURANCE_FUND = 500_000.0
+"""Insurance fund of the RKT contract before the cascade, USD (an assumption)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Scenario:
+    """A ready-to-run cascade: book, tranches, parameters and what they stand for.
+
+    Attributes
+    ----------
+    name : str
+        Scenario name (``"rocketcoin"`` or ``"rocketcoin_crash"``).
+    variant : str
+        Key of :data:`VARIANTS`.
+    description : str
+        One line on the reading this variant takes.
+    book : OrderBook
+        The market book (prices USD per coin, sizes coins).
+    tranches : Tranches
+    params : CascadeParams
+    facts : Mapping
+        The article's numbers (:data:`RKT_FACTS`) plus this variant's own, e.g.
+        ``tranche_coins`` and ``tranche_usd_at_trigger``.
+    """
+
+    name: str
+    variant: str
+    description: str
+    book: OrderBook
+    tranches: Tranches
+    params: CascadeParams
+    facts: Mapping[str, float]
+
+    def run(self) -> CascadeResult:
+        """Run the stage-by-stage cascade (:func:`perpsbook.cascade.run_cascade`)."""
+        return run_cascade(self.book, self.tranches, self.params)
+
+    def with_params(self, **changes: Any) -> Scenario:
+        """The same scenario with some :class:`CascadeParams` fields changed."""
+        return Scenario(
+            self.name,
+            self.variant,
+            self.description,
+            self.book,
+            self.tranches,
+            self.params.replace(**changes),
+            self.facts,
+        )
+
+    def __repr__(self) -> str:
+        return f"Scenario({self.name}, variant={self.variant!r}: {self.description})"
+
+
+def _grid(start: float, n: int, step: float) -> np.ndarray:
+    # Rounded to the cent so that e.g. the level "11.00" is exactly 11.0 (a trigger price).
+    return np.round(start + step * np.arange(n), 2)
+
+
+def _rkt_book(variant: str) -> OrderBook:
+    """The RKT market book of a variant: asks from $10.00 to $19.99, bids $9.99 to $0.01."""
+    n = round((_TOP - 10.0) / _TICK) + 1
+    asks = _grid(10.0, n, _TICK)
+    dollars_above_11 = np.floor(asks - 11.0 + 1e-9)
+    growing = np.where(asks < 11.0, _IGNITION_BAND, _STAGE1_BAND + _BAND_STEP * dollars_above_11)
+    first = _IGNITION_BAND
+    if variant == "flat_book":
+        sizes = np.full(n, _IGNITION_BAND)
+    elif variant == "deep_book":
+        sizes = np.full(n, _STAGE1_BAND)
+        first = _STAGE1_BAND
+    elif variant == "ignition_coins":
+        # OrderBook.calibrated(10, 11, 20_000): 101 equal levels $10.00 .. $11.00, so that
+        # 20,000 RKT end exactly at $11.00; the growing bands continue from $11.01.
+        first = RKT_FACTS["article_ignition_coins"] / 101.0
+        sizes = np.where(asks <= 11.0, first, growing)
+    else:
+        sizes = growing
+    bids = _grid(10.0 - _TICK, n - 1, -_TICK)
+    return OrderBook(bids, np.full(n - 1, first), asks, sizes)
+
+
+def _rkt_tranches(variant: str) -> Tranches:
+    trig = np.array(_TRIGGERS)
+    usd = np.array(_TRANCHE_USD)
+    if variant == "coins":
+        usd = usd * (RKT_FACTS["article_shorts_coins"] / float(np.sum(usd / trig)))
+    labels = [f"T{i + 1} ${p:.0f}" for i, p in enumerate(_TRIGGERS)]
+    mmr = float(ALTCOIN.schedule.mmr[0])
+    return Tranches.from_notional(trig, usd, mmr, side=-1, label=labels)
+
+
+def _check_variant(variant: Any) -> str:
+    if not isinstance(variant, str) or variant not in VARIANTS:
+        raise InvalidInputError(f"variant must be one of {sorted(VARIANTS)}, got {variant!r}")
+    return variant
+
+
+def rocketcoin(
+    variant: str = "default",
+    *,
+    ignition: float | None = None,
+    ignition_qty: float | None = None,
+    hedge_ratio: float = 1.0,
+    lag: int = 0,
+    perp_passthrough: float = 1.0,
+    inventory_limit: float | None = None,
+    insurance_fund: float = DEFAULT_INSURANCE_FUND,
+    liquidation_fee_rate: float | None = None,
+    deficit_rule: str = "socialise",
+    max_stages: int = 200,
+) -> Scenario:
+    """The article's RocketCoin (RKT) short-liquidation rocket, in one of its readings.
+
+    See the module docstring for the article's inconsistent numbers and the arithmetic
+    behind every variant.
+
+    Parameters
+    ----------
+    variant : str, default "default"
+        A key of :data:`VARIANTS`: ``"default"``, ``"coins"``, ``"ignition_coins"``,
+        ``"flat_book"`` or ``"deep_book"``.
+    ignition : float, optional
+        Ignition spot buy in USD, > 0. Default $200,000 (``"ignition_coins"``: 20,000 RKT).
+    ignition_qty : float, optional
+        Ignition in coins instead (give at most one of the two).
+    hedge_ratio : float, default 1.0
+        Spot coins the MM buys per perp coin it sells, in [0, 2].
+    lag : int, default 0
+        Stages between a liquidation and its hedge.
+    perp_passthrough : float, default 1.0
+        Share of the engine's order that walks the ladder, in [0, 1].
+    inventory_limit : float, optional
+        MM net-delta limit, coins (None: no limit).
+    insurance_fund : float, default 500,000
+        USD before the cascade.
+    liquidation_fee_rate : float, optional
+        Fraction; default the RKT venue's 1.5 % (:data:`perpsbook.margin.ALTCOIN`).
+    deficit_rule : {"socialise", "adl"}, default "socialise"
+        See :class:`~perpsbook.cascade.CascadeParams`.
+    max_stages : int, default 200
+
+    Returns
+    -------
+    Scenario
+        ``.run()`` gives the :class:`~perpsbook.cascade.CascadeResult`.
+
+    Raises
+    ------
+    InvalidInputError
+        Unknown variant or a bad parameter (message names it).
+
+    Examples
+    --------
+    >>> r = rocketcoin().run()
+    >>> round(r.final_price, 2), r.n_liquidated
+    (16.22, 5)
+    """
+    variant = _check_variant(variant)
+    if ignition is not None and ignition_qty is not None:
+        raise InvalidInputError(
+            f"give at most one of ignition (USD) and ignition_qty (coins), got {ignition!r} "
+            f"and {ignition_qty!r}"
+        )
+    if ignition is None and ignition_qty is None:
+        if variant == "ignition_coins":
+            ignition_qty = RKT_FACTS["article_ignition_coins"]
+        else:
+            ignition = RKT_FACTS["article_ignition_usd"]
+    fee = ALTCOIN.liquidation_fee_rate if liquidation_fee_rate is None else liquidation_fee_rate
+    params = CascadeParams(
+        ignition_notional=ignition,
+        ignition_qty=ignition_qty,
+        hedge_ratio=hedge_ratio,
+        lag=lag,
+        inventory_limit=inventory_limit,
+        perp_passthrough=perp_passthrough,
+        liquidation_fee_rate=fee,
+        insurance_fund=insurance_fund,
+        deficit_rule=deficit_rule,
+        max_stages=max_stages,
+        side=1,
+    )
+    book = _rkt_book(variant)
+    tranches = _rkt_tranches(variant)
+    facts = dict(RKT_FACTS)
+    facts.update(
+        tranche_coins=tranches.total_size,
+        tranche_usd_at_trigger=tranches.total_notional,
+        first_tranche_usd_at_trigger=float(tranches.notional_at_trigger[0]),
+        ladder_coins_to_15=float(np.sum(book.ask_sizes[book.ask_prices < 15.0])),
+        ladder_coins_total=book.total_ask_qty,
+        insurance_fund=insurance_fund,
+    )
+    return Scenario(
+        name="rocketcoin",
+        variant=variant,
+        description=VARIANTS[variant],
+        book=book,
+        tranches=tranches,
+        params=params,
+        facts=MappingProxyType(facts),
+    )
+
+
+def rocketcoin_crash(
+    variant: str = "default", *, ignition: float | None = None, **kwargs: Any
+) -> Scenario:
+    """The mirror image of :func:`rocketcoin`: a long-liquidation crash about $10.
+
+    Every price ``p`` becomes ``20 - p`` (bids and asks swap, shorts become longs
+    liquidated at $9, $8, $7, $6, $5 with the same coin sizes). By default the ignition is
+    the mirror of the rocket's in coins (a sale of the RKT the rocket's ignition bought),
+    so ``rocketcoin_crash(v).run()`` is exactly the mirror of ``rocketcoin(v).run()``:
+    prices reflected about $10, every coin quantity equal (USD amounts differ: a coin sold
+    at $20 - p is not worth what it was bought for at p). With ``ignition`` (USD) the crash
+    instead starts with a spot *sale* of that many USD.
+
+    Parameters
+    ----------
+    variant : str, default "default"
+        A key of :data:`VARIANTS` (the rocket being mirrored).
+    ignition : float, optional
+        USD of the ignition sale, > 0.
+    **kwargs
+        Any other keyword of :func:`rocketcoin` (hedge_ratio, lag, ...).
+
+    Returns
+    -------
+    Scenario
+    """
+    rocket = rocketcoin(variant, **kwargs)
+    pivot = RKT_FACTS["spot_price"]
+    book, tranches, params = mirror_inputs(rocket.book, rocket.tranches, rocket.params, pivot)
+    if ignition is not None:
+        params = params.replace(ignition_notional=ignition)
+    facts = dict(rocket.facts)
+    facts["mirror_pivot"] = pivot
+    return Scenario(
+        name="rocketcoin_crash",
+        variant=variant,
+        description=f"mirror image about ${pivot:g} of: {rocket.description}",
+        book=book,
+        tranches=tranches,
+        params=params,
+        facts=MappingProxyType(facts),
+    )
