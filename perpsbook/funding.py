@@ -137,6 +137,9 @@ def impact_margin_notional(
     return margin / imr
 
 
+_NOTIONAL_RTOL = 1e-9
+
+
 def _levels(
     name: str, prices: Any, sizes: Any
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -162,9 +165,11 @@ def _fill_prices(
     cum_qty = np.cumsum(sizes)
     available = float(cum_notional[-1]) if len(prices) else 0.0
     biggest = float(np.max(usd))
-    if biggest > available:
+    # The side's total, summed in another order, can differ from cum_notional[-1] in the
+    # last bits: asking for "everything" must not fail on that.
+    if biggest > available * (1.0 + _NOTIONAL_RTOL):
         raise InsufficientLiquidityError(side_name, biggest, available, unit="USD")
-    n = np.asarray(usd)
+    n = np.minimum(np.asarray(usd), available)
     k = np.searchsorted(cum_notional, n, side="left")
     k = np.minimum(k, len(prices) - 1)  # n == available up to rounding lands on the last level
     prev_notional = np.where(k > 0, cum_notional[np.maximum(k - 1, 0)], 0.0)

@@ -654,3 +654,19 @@ def test_every_error_is_a_value_error():
     with pytest.raises(ValueError):
         funding_rate(math.nan)
     assert issubclass(InsufficientLiquidityError, PerpsbookError)
+
+
+def test_impact_price_whole_side_despite_summation_order():
+    # Regression: a notional equal to the side's total computed with np.sum (pairwise) can
+    # exceed the cumulative sum by an ulp; that is "the whole side", not over-asking.
+    # fmt: off
+    asks = np.array([1.015, 1.115, 1.149, 1.415, 1.497, 1.529, 1.711, 1.729, 1.734, 1.758,
+                     1.786, 1.822, 1.864, 1.89, 1.927, 1.932, 1.957, 1.968, 1.973, 1.981])
+    qty = np.array([0.49, 0.24, 0.8, 0.92, 0.27, 0.54, 0.45, 0.93, 0.05, 0.73,
+                    0.62, 0.04, 0.72, 0.03, 0.76, 0.52, 0.93, 0.08, 0.84, 0.08])
+    # fmt: on
+    total = float(np.sum(asks * qty))
+    assert total > np.cumsum(asks * qty)[-1]  # the case that used to raise
+    assert impact_price(asks, qty, total) == pytest.approx(total / qty.sum(), rel=1e-12)
+    with pytest.raises(InsufficientLiquidityError):
+        impact_price(asks, qty, total * 1.001)
