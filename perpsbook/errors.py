@@ -16,20 +16,20 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
-    "PerpsbookError",
+    "BookError",
+    "InsufficientLiquidityError",
     "InvalidInputError",
     "InvalidSideError",
     "LeverageError",
+    "PerpsbookError",
     "ScheduleError",
-    "BookError",
-    "InsufficientLiquidityError",
+    "as_float_array",
     "check_finite",
-    "check_positive",
-    "check_nonnegative",
     "check_fraction",
+    "check_nonnegative",
+    "check_positive",
     "check_side",
     "check_sides",
-    "as_float_array",
 ]
 
 
@@ -142,15 +142,15 @@ def check_side(side: Any) -> int:
     Accepts the integers +1 and -1 or the strings ``"long"``, ``"buy"``, ``"short"``,
     ``"sell"`` (any case); anything else raises :class:`InvalidSideError`.
     """
-    if isinstance(side, str):
-        key = side.strip().lower()
-        if key in _SIDE_NAMES:
-            return _SIDE_NAMES[key]
-    elif isinstance(side, (int, np.integer, float, np.floating)) and not isinstance(side, bool):
-        if side == 1 or side == -1:
-            return int(side)
+    if isinstance(side, str) and side.strip().lower() in _SIDE_NAMES:
+        return _SIDE_NAMES[side.strip().lower()]
+    numeric = (int, np.integer, float, np.floating)
+    is_number = isinstance(side, numeric) and not isinstance(side, bool)
+    if is_number and side in (1, -1):
+        return int(side)
     raise InvalidSideError(
-        f"side must be +1 (long/buy) or -1 (short/sell) or one of {sorted(_SIDE_NAMES)}, got {side!r}"
+        f"side must be +1 (long/buy) or -1 (short/sell) or one of {sorted(_SIDE_NAMES)}, "
+        f"got {side!r}"
     )
 
 
