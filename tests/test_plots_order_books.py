@@ -1,0 +1,277 @@
+"""Tests of the order-books chapter's figures (perpsbook.plots) and panel (perpsbook.widgets)."""
+
+from __future__ import annotations
+
+import time
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matplotlib.figure import Figure
+
+from perpsbook import plots
+from perpsbook.book import OrderBook
+from perpsbook.errors import InsufficientLiquidityError, InvalidInputError
+
+widgets = pytest.importorskip("perpsbook.widgets")
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _toy_book() -> OrderBook:
+    return OrderBook.from_levels(
+        bids=[(9.99, 1200.0), (9.98, 900.0), (9.97, 1500.0)],
+        asks=[(10.01, 800.0), (10.02, 1100.0), (10.03, 1400.0), (10.04, 2000.0)],
+    )
+
+
+def _assert_labelled(fig: Figure) -> None:
+    assert isinstance(fig, Figure)
+    axes = [ax for ax in fig.axes if ax.has_data()]
+    assert axes, "figure has no axes with data"
+    for ax in axes:
+        assert ax.get_xlabel().strip(), f"unlabelled x axis in {ax.get_title()!r}"
+        assert ax.get_ylabel().strip(), f"unlabelled y axis in {ax.get_title()!r}"
+        assert ax.get_title().strip() or fig.get_suptitle().strip()
+
+
+# --------------------------------------------------------------------------------------
+# The three RocketCoin ladders
+# --------------------------------------------------------------------------------------
+
+
+def test_profiles_hit_the_article_anchors():
+    books = widgets.order_book_profiles()
+    assert set(books) == set(widgets.ORDER_BOOK_PROFILES) == {"flat", "sqrt", "calibrated"}
+    for key, book in books.items():
+        ignition = book.buy(20_000.0)
+        assert ignition.last_price == pytest.approx(11.0, abs=1e-12), key
+    # flat: 101 equal levels $10.00..$11.00, VWAP exactly halfway
+    assert books["flat"].buy(20_000.0).notional == pytest.approx(210_000.0, rel=1e-12)
+    assert books["flat"].best_ask == 10.0
+    assert books["sqrt"].best_ask == pytest.approx(10.01)
+    # calibrated: after the ignition, $2M of buying ends exactly at $12.00 ...
+    after = books["calibrated"].buy(20_000.0).book_after
+    stage1 = after.buy_notional(2_000_000.0)
+    assert stage1.last_price == pytest.approx(12.0, abs=1e-12)
+    assert stage1.book_after.best_ask == pytest.approx(12.01)
+    # ... with levels 2,000,000 / sum(11.01 .. 12.00) = 1,738.37 coins deep
+    assert after.ask_sizes[0] == pytest.approx(2e6 / np.sum(11.01 + 0.01 * np.arange(100)))
+    # and below $11 it is the flat ladder
+    np.testing.assert_array_equal(
+        books["calibrated"].ask_sizes[:101], books["flat"].ask_sizes[:101]
+    )
+
+
+def test_profiles_scale_every_level():
+    base, scaled = widgets.order_book_profiles(1.0), widgets.order_book_profiles(2.5)
+    for key in base:
+        np.testing.assert_allclose(scaled[key].ask_sizes, 2.5 * base[key].ask_sizes, rtol=1e-15)
+        np.testing.assert_allclose(scaled[key].bid_sizes, 2.5 * base[key].bid_sizes, rtol=1e-15)
+        np.testing.assert_array_equal(scaled[key].ask_prices, base[key].ask_prices)
+
+
+@settings(max_examples=60)
+@given(
+    scale=st.floats(0.1, 10.0),
+    qty=st.floats(1_000.0, 150_000.0),
+    key=st.sampled_from(["flat", "sqrt", "calibrated"]),
+)
+def test_scaled_book_needs_scaled_orders(scale, qty, key):
+    """Depth x s: an order s times larger reaches the same last price and costs s times more."""
+    base = widgets.order_book_profiles(1.0)[key]
+    scaled = widgets.order_book_profiles(scale)[key]
+    assert scaled.impact_curve(1, qty * scale) == base.impact_curve(1, qty)
+    assert scaled.cost_curve(1, qty * scale) == pytest.approx(
+        scale * base.cost_curve(1, qty), rel=1e-9
+    )
+
+
+def test_profiles_reject_bad_scale():
+    for bad in (0.0, -1.0, np.nan, np.inf):
+        with pytest.raises(InvalidInputError, match="scale"):
+            widgets.order_book_profiles(bad)
+
+
+# --------------------------------------------------------------------------------------
+# Figures
+# --------------------------------------------------------------------------------------
+
+
+def test_book_ladder_figure_shows_levels_and_fill():
+    book = _toy_book()
+    fill = book.buy(2_500.0)
+    fig = plots.book_ladder_figure(book, n_levels=3, fill=fill)
+    _assert_labelled(fig)
+    ax = fig.axes[0]
+    asks, bids, taken = ax.containers
+    assert len(asks) == 3 and len(bids) == 3  # n_levels per side (the fill touched 3 asks)
+    assert [b.get_width() for b in taken] == pytest.approx([800.0, 1100.0, 600.0])
+    labels = ax.get_legend_handles_labels()[1]
+    assert "VWAP 10.0192" in labels
+    assert "last traded price 10.03" in labels
+    # more levels drawn when the fill went deeper than n_levels
+    deep = plots.book_ladder_figure(book, n_levels=1, fill=book.buy(3_500.0))
+    assert len(deep.axes[0].containers[0]) == 4
+
+
+def test_book_ladder_figure_sell_fill_and_bad_levels():
+    book = _toy_book()
+    fig = plots.book_ladder_figure(book, n_levels=1, fill=book.sell(2_000.0))
+    assert len(fig.axes[0].containers[1]) == 2  # bids extended to the 2 levels hit
+    with pytest.raises(InvalidInputError, match="n_levels"):
+        plots.book_ladder_figure(book, n_levels=0)
+
+
+def test_ask_profile_figure_lines_and_cut():
+    books = widgets.order_book_profiles()
+    fig = plots.ask_profile_figure(books, p_max=15.0)
+    _assert_labelled(fig)
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == 3
+    for line, book in zip(lines, books.values(), strict=True):
+        x = line.get_xdata()
+        assert x.max() <= 15.0
+        np.testing.assert_array_equal(x, book.ask_prices[book.ask_prices <= 15.0])
+    with pytest.raises(InvalidInputError, match="books"):
+        plots.ask_profile_figure({})
+
+
+def test_depth_impact_figure_draws_the_package_curves():
+    books = widgets.order_book_profiles()
+    fig = plots.depth_impact_figure(books, 200_000.0, n=50, anchors=[(20_000.0, 11.0)])
+    _assert_labelled(fig)
+    ax_d, ax_p, ax_c = fig.axes[:3]
+    q = np.linspace(200_000.0 / 50, 200_000.0, 50)
+    lines = ax_p.get_lines()
+    impact_lines, vwap_lines = lines[0:6:2], lines[1:6:2]  # (last, VWAP) per book, in order
+    for book, last, vwap, cost in zip(
+        books.values(), impact_lines, vwap_lines, ax_c.get_lines(), strict=True
+    ):
+        np.testing.assert_array_equal(last.get_ydata(), book.impact_curve(1, q))
+        np.testing.assert_allclose(cost.get_ydata(), book.cost_curve(1, q), rtol=1e-15)
+        np.testing.assert_allclose(vwap.get_ydata(), book.cost_curve(1, q) / q, rtol=1e-15)
+        assert vwap.get_linestyle() == "--"
+    assert ax_p.get_legend_handles_labels()[1] == ["last traded price", "VWAP"]
+    assert len(ax_d.get_lines()) == 3
+    # the anchor is marked
+    assert any(list(ln.get_xdata()) == [20_000.0] for ln in ax_p.get_lines())
+
+
+def test_depth_impact_figure_refuses_more_than_the_book_holds():
+    book = _toy_book()
+    with pytest.raises(InsufficientLiquidityError):
+        plots.depth_impact_figure({"toy": book}, 10_000.0)
+    with pytest.raises(InvalidInputError, match="q_max"):
+        plots.depth_impact_figure({"toy": book}, -1.0)
+    with pytest.raises(InvalidInputError, match="n must"):
+        plots.depth_impact_figure({"toy": book}, 100.0, n=1)
+
+
+def test_float_depth_figure_marks_and_validates():
+    floats = np.array([5e5, 1e6, 2e6, 1e7])
+    cost = 0.21 * floats
+    price = np.array([11.5, 10.96, 10.5, 10.1])
+    fig = plots.float_depth_figure(floats, cost, price, move=0.1, budget=200_000.0, p0=10.0)
+    _assert_labelled(fig)
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert "float 1M: $210.0k" in texts and "float 10M: $2.1M" in texts
+    assert "float 1M: $10.96" in texts
+    with pytest.raises(InvalidInputError, match="highlight"):
+        plots.float_depth_figure(
+            floats, cost, price, move=0.1, budget=1.0, p0=10.0, highlight=(3e6,)
+        )
+    with pytest.raises(InvalidInputError, match="shape"):
+        plots.float_depth_figure(floats, cost[:2], price, move=0.1, budget=1.0, p0=10.0)
+    with pytest.raises(InvalidInputError, match="ascending"):
+        plots.float_depth_figure(floats[::-1], cost, price, move=0.1, budget=1.0, p0=10.0)
+
+
+def test_order_impact_figure_marks_the_fill():
+    book = widgets.order_book_profiles()["sqrt"]
+    fill = book.buy(20_000.0)
+    fig = plots.order_impact_figure(book, fill)
+    _assert_labelled(fig)
+    ax1, ax2 = fig.axes
+    points = [
+        (float(ln.get_xdata()[0]), float(ln.get_ydata()[0]))
+        for ln in ax1.get_lines()
+        if len(ln.get_xdata()) == 1
+    ]
+    assert (fill.qty, fill.last_price) in points
+    assert (fill.qty, fill.vwap) in points
+    assert fill.qty == pytest.approx(20_000.0)
+    curve = ax1.get_lines()[0]
+    assert curve.get_xdata().max() == pytest.approx(40_000.0)  # default: twice the fill
+    assert not any("exhausted" in t.get_text() for t in ax2.texts)
+
+
+def test_order_impact_figure_partial_and_sell():
+    book = _toy_book()
+    fill = book.buy(10_000.0, partial=True)
+    fig = plots.order_impact_figure(book, fill)
+    assert any("4,700 coins unfilled" in t.get_text() for t in fig.axes[1].texts)
+    sell = plots.order_impact_figure(book, book.sell(1_500.0), title="sell")
+    assert sell.get_suptitle() == "sell"
+    assert sell.axes[1].get_xlabel().startswith("bid price")
+
+
+# --------------------------------------------------------------------------------------
+# The panel
+# --------------------------------------------------------------------------------------
+
+
+def test_order_book_explorer_default_and_updates():
+    panel = widgets.order_book_explorer()
+    choice, (depth, size), summary, out = (
+        panel.children[0],
+        panel.children[1].children,
+        panel.children[2],
+        panel.children[3],
+    )
+    assert out.__class__.__name__ == "Output"
+    assert summary.value.startswith("bought 20,000 coins for 210,000 USD: VWAP 10.5000")
+    assert "last traded price 11.00" in summary.value
+    choice.value = "sqrt"
+    assert "213,433 USD" in summary.value and "VWAP 10.6716" in summary.value
+    choice.value = "calibrated"
+    size.value = 193_837.4619730553  # ignition + the stage that ends at $12
+    assert "last traded price 12.00" in summary.value
+    choice.value = "flat"
+    depth.value = 0.1
+    size.value = 1e6
+    assert "ran dry" in summary.value and "960,376 coins unfilled" in summary.value
+    assert plt.get_fignums() == []  # figures are closed after display
+
+
+def test_order_book_explorer_rejects_bad_defaults():
+    with pytest.raises(InvalidInputError, match="profile"):
+        widgets.order_book_explorer(profile="deep")
+    with pytest.raises(InvalidInputError, match="scale"):
+        widgets.order_book_explorer(scale=50.0)
+    with pytest.raises(InvalidInputError, match="qty"):
+        widgets.order_book_explorer(qty=10.0)
+
+
+def test_panel_computation_is_fast():
+    """What an update computes (rescale, fill, two curves) stays far below 0.2 s."""
+    q = np.linspace(100.0, 40_000.0, 300)
+    times = []
+    for key in ("flat", "sqrt", "calibrated"):
+        t0 = time.perf_counter()
+        book = widgets.order_book_profiles(1.7)[key]
+        book.buy(20_000.0, partial=True)
+        book.impact_curve(1, q)
+        book.cost_curve(1, q)
+        times.append(time.perf_counter() - t0)
+    assert np.median(times) < 0.05
