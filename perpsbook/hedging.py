@@ -9,6 +9,13 @@ sells (long liquidations) are mirrored: the MM buys perps and sells spot.
 Everything is a pure function of its inputs: a :class:`MarketMakerState` goes in, a new one
 comes out with the spot :class:`~perpsbook.book.Fill` and the book after it.
 
+Two runners chain those steps on the one-ladder model of the market-makers chapter (the
+engine's perp buy and the MM's spot hedge walk the same ask ladder):
+:func:`forced_buy_prices` gives the price after one stage of forced buying and its
+immediate hedge, for a whole grid of sizes and hedge ratios at once, and
+:func:`market_maker_path` runs a :class:`MarketMaker` (lag, inventory limit) stage by
+stage into a :class:`HedgePath`.
+
 Units: prices USD per coin, positions and hedges in coins (signed: + long / buy), cash,
 fees and PnL in USD.
 
@@ -46,6 +53,7 @@ import numpy as np
 
 from perpsbook.book import Fill, OrderBook
 from perpsbook.errors import (
+    InsufficientLiquidityError,
     InvalidInputError,
     check_finite,
     check_fraction,
@@ -55,10 +63,13 @@ from perpsbook.errors import (
 
 __all__ = [
     "HEDGE_RATIO_MAX",
+    "HedgePath",
     "HedgeStep",
     "MarketMaker",
     "MarketMakerState",
     "delta",
+    "forced_buy_prices",
+    "market_maker_path",
     "pnl",
 ]
 
@@ -149,7 +160,8 @@ class MarketMakerState:
             "spot_entry",
         ):
             object.__setattr__(self, name, _scalar(name, check_finite, getattr(self, name)))
-        _scalar("fees_paid", check_nonnegative, self.fees_paid)
+        fees = _scalar("fees_paid", check_nonnegative, self.fees_paid)
+        object.__setattr__(self, "fees_paid", fees)
         pending = tuple(float(x) for x in check_finite("pending", np.atleast_1d(self.pending)))
         if len(pending) == 0:
             raise InvalidInputError("pending must hold at least one stage (lag + 1 entries)")
@@ -395,3 +407,173 @@ class MarketMaker:
     ) -> HedgeStep:
         """:meth:`absorb` then :meth:`hedge` for the current stage."""
         return self.hedge(self.absorb(state, perp_qty, price), spot_book)
+
+
+# ======================================================================================
+# Runs of a market maker against one ladder (the market-makers chapter's model)
+# ======================================================================================
+
+
+def forced_buy_prices(book: OrderBook, forced_usd: Any, hedge_ratio: Any) -> np.ndarray:
+    """Last traded price after forced perp buying and the market maker's immediate hedge.
+
+    The one-ladder model of the cascade chapters (one price, one ask ladder): the liquidation
+    engine's market buy of ``forced_usd`` USD walks the asks and fills ``q`` coins; the market
+    maker (MM) who sold those perps then buys ``hedge_ratio * q`` coins of spot on the same
+    ladder. The result is the price after ``(1 + h) * q`` coins, computed for a whole grid at
+    once: ``q`` from the cumulative depth (USD -> coins is piecewise linear, one slope per
+    level, so interpolation is exact), the price from
+    :meth:`perpsbook.book.OrderBook.impact_curve`. Same result as :func:`market_maker_path`
+    with one batch and ``lag = 0``.
+
+    Parameters
+    ----------
+    book : OrderBook
+        The market book before the stage (prices USD per coin, sizes coins).
+    forced_usd : float or array
+        USD of perp bought by the liquidation engine, > 0.
+    hedge_ratio : float or array
+        Spot coins bought per perp coin sold, >= 0; broadcast against ``forced_usd``.
+
+    Returns
+    -------
+    ndarray
+        USD per coin, the broadcast shape of the inputs.
+
+    Raises
+    ------
+    InsufficientLiquidityError
+        If the engine's order or the hedge needs more than the asks hold.
+    """
+    usd = np.asarray(check_positive("forced_usd", forced_usd), dtype=np.float64)
+    h = np.asarray(check_nonnegative("hedge_ratio", hedge_ratio), dtype=np.float64)
+    _, cum_qty, cum_usd = book.cumulative_depth(1)
+    available = float(cum_usd[-1]) if cum_usd.size else 0.0
+    if usd.max() > available:
+        raise InsufficientLiquidityError("buy", float(usd.max()), available, "USD")
+    coins = np.interp(usd, np.concatenate([[0.0], cum_usd]), np.concatenate([[0.0], cum_qty]))
+    total = np.broadcast_to(coins * (1.0 + h), np.broadcast_shapes(usd.shape, h.shape))
+    return book.impact_curve(1, total.ravel()).reshape(total.shape)
+
+
+@dataclass(frozen=True)
+class HedgePath:
+    """A market maker absorbing forced perp buys and hedging them, stage by stage.
+
+    Arrays have one entry per stage; entry 0 is the state before the first forced buy.
+
+    Attributes
+    ----------
+    stage : ndarray of int
+        0, 1, ..., n.
+    forced_usd : ndarray
+        USD of perp the liquidation engine bought in each stage (the MM sold it).
+    forced_qty : ndarray
+        Coins of perp the MM sold in each stage.
+    hedge_qty : ndarray
+        Coins of spot the MM traded in each stage (+ bought).
+    hedge_usd : ndarray
+        USD paid for those coins.
+    price : ndarray
+        Last traded price at the end of each stage, USD per coin.
+    perp_position, spot_position, delta : ndarray
+        The MM's perp contracts, spot coins and net delta ``perp + spot``, coins.
+    cash : ndarray
+        The MM's USD balance (perp notional booked as cash, see the module docstring).
+    pnl : ndarray
+        The MM's profit and loss marked at ``price`` (perp mark = spot), USD.
+    """
+
+    stage: np.ndarray
+    forced_usd: np.ndarray
+    forced_qty: np.ndarray
+    hedge_qty: np.ndarray
+    hedge_usd: np.ndarray
+    price: np.ndarray
+    perp_position: np.ndarray
+    spot_position: np.ndarray
+    delta: np.ndarray
+    cash: np.ndarray
+    pnl: np.ndarray
+
+    @property
+    def final_price(self) -> float:
+        """Last traded price after the last stage, USD per coin."""
+        return float(self.price[-1])
+
+    @property
+    def max_abs_delta(self) -> float:
+        """Largest net exposure the MM carried at the end of a stage, coins."""
+        return float(np.max(np.abs(self.delta)))
+
+
+def market_maker_path(
+    market_maker: MarketMaker,
+    book: OrderBook,
+    forced_usd: Any,
+    *,
+    price: float | None = None,
+) -> HedgePath:
+    """Run a :class:`MarketMaker` through stages of forced perp buying.
+
+    Stage ``k = 1 .. n`` (``n = len(forced_usd) + lag``, enough for every hedge to come
+    due): the liquidation engine buys ``forced_usd[k-1]`` USD of perps (0 after the
+    schedule) at market on the one ladder; the MM sells them (:meth:`MarketMaker.absorb` at
+    the order's VWAP) and then executes the hedges due this stage
+    (:meth:`MarketMaker.hedge`, which also applies the inventory limit). The ladder is
+    consumed in that order. Orders larger than what is left are filled partially (an
+    unfilled hedge is carried forward, see :meth:`MarketMaker.hedge`).
+
+    Parameters
+    ----------
+    market_maker : MarketMaker
+        Hedge ratio, lag (stages), inventory limit (coins), spot fee.
+    book : OrderBook
+        The market book before stage 1 (USD per coin, coins).
+    forced_usd : array_like
+        USD of forced perp buying in each stage, >= 0, 1-D.
+    price : float, optional
+        Last traded price before stage 1, USD per coin; default the best ask.
+
+    Returns
+    -------
+    HedgePath
+    """
+    if not isinstance(market_maker, MarketMaker):
+        raise InvalidInputError(
+            f"market_maker must be a MarketMaker, got {type(market_maker).__name__}"
+        )
+    usd = np.atleast_1d(np.asarray(check_nonnegative("forced_usd", forced_usd), dtype=float))
+    if usd.ndim != 1 or usd.size == 0:
+        raise InvalidInputError(f"forced_usd must be a non-empty 1-D array, got {usd.shape}")
+    p = float(book.best_ask if price is None else check_positive("price", price))
+    n = usd.size + market_maker.lag
+    schedule = np.concatenate([[0.0], usd, np.zeros(market_maker.lag)])
+    rows = np.zeros((n + 1, 5))  # forced_qty, hedge_qty, hedge_usd, price, pnl
+    state = market_maker.initial_state()
+    positions = np.zeros((n + 1, 3))  # perp, spot, cash
+    rows[0, 3] = p
+    for k in range(1, n + 1):
+        if schedule[k] > 0 and book.total_ask_qty > 0:
+            fill = book.buy_notional(schedule[k], partial=True)
+            state = market_maker.absorb(state, fill.qty, fill.vwap)
+            book, p, rows[k, 0] = fill.book_after, fill.last_price, fill.qty
+        state, hedge, book = market_maker.hedge(state, book)
+        if hedge is not None:
+            p = hedge.last_price
+            rows[k, 1:3] = np.copysign([hedge.qty, hedge.notional], hedge.side)
+        rows[k, 3], rows[k, 4] = p, state.pnl(p, p)
+        positions[k] = state.perp_position, state.spot_position, state.cash
+    return HedgePath(
+        stage=np.arange(n + 1),
+        forced_usd=schedule,
+        forced_qty=rows[:, 0],
+        hedge_qty=rows[:, 1],
+        hedge_usd=rows[:, 2],
+        price=rows[:, 3],
+        perp_position=positions[:, 0],
+        spot_position=positions[:, 1],
+        delta=positions[:, 0] + positions[:, 1],
+        cash=positions[:, 2],
+        pnl=rows[:, 4],
+    )

@@ -82,6 +82,34 @@ closed by auto-deleveraging at their bankruptcy prices and 10,872 RKT of hedges 
 seller. :func:`rocketcoin_crash` mirrors each variant about $10 (final prices $3.78,
 $8.60, $3.78, $0.01, $9.89).
 
+The book after the ignition and the order-books chapter's ladders
+----------------------------------------------------------------
+:func:`rkt_book_after_ignition` is ``rocketcoin().book`` after the article's $200,000
+ignition (best ask $11.00): the ladder the first layer of shorts meets, used by the
+market-makers chapter. :func:`order_book_profiles` returns the order-books chapter's three
+RKT ladders (:data:`ORDER_BOOK_PROFILES`). The chapter's ``"calibrated"`` ladder and the
+default book are both fitted to the article's ignition and stage-1 statements, but they
+read them differently and are different books:
+
+* **Ignition.** The default book takes the dollar figure: $200,000 reaches $11.00 (190 RKT
+  per cent below $11, reading 2 above). All three chapter ladders take the coin figure:
+  20,000 RKT reach $11.00 (``OrderBook.calibrated(10, 11, 20_000)``: 101 levels of 198.02
+  RKT from $10.00 to $11.00, costing $210,000; the lower ladder of ``"ignition_coins"``).
+* **Stage 1.** The default book reads it in coins: 2 x 90,909 = 181,818 RKT (the first
+  layer plus its 1:1 hedge) take $11 to $12.00, hence 1,800 RKT per cent in [$11, $12).
+  The ``"calibrated"`` ladder reads it in dollars: $2,000,000 (the engine's $1M plus the
+  hedge's $1M) after the ignition ends exactly at $12.00, hence
+  2,000,000 / (11.01 + 11.02 + ... + 12.00) = 1,738.37 RKT per cent.
+* **Above $12.** The default book's depth grows with price (500 RKT per cent more for each
+  further dollar, up to $19.99), so that each later, larger layer clears one more dollar.
+  The ``"calibrated"`` ladder is flat-deep: 1,738.37 RKT on every cent from $11.01 to
+  $30.00 (nothing in the article fixes it above $12, and the chapter uses it for single
+  market orders, not for a cascade). Between $10 and $15 the default book offers
+  1,039,000 RKT, the calibrated ladder 713,612.
+* ``"flat"`` (198.02 RKT per cent from $10.00 to $30.00) and ``"sqrt"`` (square-root
+  impact, asks $10.01 to $19.99) fit the ignition only. The flat ladder is the coin-reading
+  counterpart of the ``"flat_book"`` variant (190 RKT per cent from $10.00 to $19.99).
+
 Sources: the article above; venue parameters from :data:`perpsbook.margin.ALTCOIN`
 (illustrative thin new-coin schedule: MMR 2.5 % in the first bracket, liquidation fee
 1.5 %).
@@ -91,6 +119,7 @@ Units: prices USD per coin, sizes coins (RKT), notional USD.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -100,14 +129,17 @@ import numpy as np
 
 from perpsbook.book import OrderBook
 from perpsbook.cascade import CascadeParams, CascadeResult, Tranches, mirror_inputs, run_cascade
-from perpsbook.errors import InvalidInputError
+from perpsbook.errors import InvalidInputError, check_positive
 from perpsbook.margin import ALTCOIN
 
 __all__ = [
     "DEFAULT_INSURANCE_FUND",
+    "ORDER_BOOK_PROFILES",
     "RKT_FACTS",
     "VARIANTS",
     "Scenario",
+    "order_book_profiles",
+    "rkt_book_after_ignition",
     "rocketcoin",
     "rocketcoin_crash",
 ]
@@ -409,3 +441,98 @@ def rocketcoin_crash(
         params=params,
         facts=MappingProxyType(facts),
     )
+
+
+def rkt_book_after_ignition() -> OrderBook:
+    """The RocketCoin market book after the article's $200,000 ignition (best ask $11.00).
+
+    :func:`rocketcoin` (default variant), its book after a market buy of
+    ``RKT_FACTS["article_ignition_usd"]`` USD: the state in which the first layer of shorts
+    is liquidated. Prices USD per coin, sizes coins. See the module docstring for how it
+    differs from the ``"calibrated"`` ladder of :func:`order_book_profiles`.
+    """
+    return rocketcoin().book.buy_notional(RKT_FACTS["article_ignition_usd"]).book_after
+
+
+# ======================================================================================
+# The order-books chapter's three ladders (book/order_books.ipynb)
+# ======================================================================================
+
+ORDER_BOOK_PROFILES: Mapping[str, str] = MappingProxyType(
+    {
+        "flat": "flat ladder (linear impact)",
+        "sqrt": "square-root impact",
+        "calibrated": "calibrated to ignition and stage 1",
+    }
+)
+"""Depth profiles of :func:`order_book_profiles`: key -> description."""
+
+# The article's anchors as the order-books chapter reads them (module docstring): 20,000
+# coins lift the last traded price from $10 to $11, then $2,000,000 of buying (the engine's
+# $1M plus the hedge's $1M) lifts it from $11 to $12.
+_LADDER_START = RKT_FACTS["spot_price"]  # $10, best ask, USD per coin
+_LADDER_IGNITION_PRICE = RKT_FACTS["article_ignition_target_price"]  # $11
+_LADDER_STAGE1_PRICE = RKT_FACTS["article_first_stage_price"]  # $12
+_LADDER_IGNITION_QTY = RKT_FACTS["article_ignition_coins"]  # 20,000 coins
+_LADDER_STAGE1_USD = 2.0 * RKT_FACTS["article_first_tranche_usd"]  # $2,000,000
+_LADDER_TOP = 30.0  # highest ask of the flat and calibrated ladders, USD per coin
+
+
+@functools.lru_cache(maxsize=1)
+def _order_book_ladders() -> Mapping[str, OrderBook]:
+    """The three ladders at scale 1, built once; read-only (OrderBooks are immutable)."""
+    flat = OrderBook.calibrated(
+        _LADDER_START, _LADDER_IGNITION_PRICE, _LADDER_IGNITION_QTY, extend_to=_LADDER_TOP
+    )
+    k = (_LADDER_IGNITION_PRICE / _LADDER_START - 1.0) / np.sqrt(_LADDER_IGNITION_QTY)
+    sqrt = OrderBook.sqrt_impact(_LADDER_START, k, n_levels=999)
+    prices = flat.ask_prices
+    half_tick = 0.5 * (prices[1] - prices[0])
+    # levels up to $11 carry the ignition; those above $11 up to $12 carry stage 1
+    m = int(np.searchsorted(prices, _LADDER_IGNITION_PRICE + half_tick))
+    n = int(np.searchsorted(prices, _LADDER_STAGE1_PRICE + half_tick))
+    deep = _LADDER_STAGE1_USD / prices[m:n].sum()  # coins per level so that $2M clears $12
+    sizes = np.where(np.arange(prices.size) < m, flat.ask_sizes, deep)
+    calibrated = OrderBook(flat.bid_prices, flat.bid_sizes, prices, sizes)
+    return MappingProxyType({"flat": flat, "sqrt": sqrt, "calibrated": calibrated})
+
+
+def order_book_profiles(scale: float = 1.0) -> dict[str, OrderBook]:
+    """The order-books chapter's three RocketCoin ladders, with every level scaled.
+
+    All three start at $10 and are fitted to the article's ignition read in coins
+    (danny / @agintender, WuBlockchain 2025): at ``scale=1`` a market buy of 20,000 coins
+    ends at a last traded price of $11.00. (:func:`rocketcoin`'s default book reads the
+    ignition and stage 1 differently; the module docstring compares them.)
+
+    * ``"flat"``: :meth:`perpsbook.book.OrderBook.calibrated` with ``shape="flat"``, equal
+      coins on every $0.01 level from $10.00 to $30.00 (linear impact);
+    * ``"sqrt"``: :meth:`perpsbook.book.OrderBook.sqrt_impact` with mid $10 and
+      ``k = 0.1 / sqrt(20,000)`` (price after Q coins about ``10 * (1 + k * sqrt(Q))``),
+      999 levels per side, asks $10.01 to $19.99;
+    * ``"calibrated"``: the flat ladder up to $11.00, then deeper flat levels from $11.01
+      to $30.00 sized so that, after the ignition, $2,000,000 of buying (the article's
+      first-stage liquidation plus the market maker's hedge) ends exactly at $12.00.
+
+    Parameters
+    ----------
+    scale : float
+        Multiplier of every level's size (both sides), finite and > 0. Prices are
+        unchanged; the coins needed for a given move scale with it.
+
+    Returns
+    -------
+    dict of str -> OrderBook
+        Keys as in :data:`ORDER_BOOK_PROFILES`; prices USD per coin, sizes coins. A new
+        dict on every call.
+
+    Raises
+    ------
+    InvalidInputError
+        If ``scale`` is not finite and > 0.
+    """
+    s = float(check_positive("scale", scale))
+    return {
+        key: OrderBook(b.bid_prices, b.bid_sizes * s, b.ask_prices, b.ask_sizes * s)
+        for key, b in _order_book_ladders().items()
+    }

@@ -27,6 +27,8 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from perpsbook import data as _data
 from perpsbook import plots as _plots
+from perpsbook.hedging import MarketMaker, market_maker_path
+from perpsbook.scenarios import ORDER_BOOK_PROFILES, order_book_profiles, rkt_book_after_ignition
 
 __all__ = ["event_explorer", "funding_explorer", "show_figure"]
 
@@ -195,19 +197,7 @@ def event_explorer(day: str = "2025-10-10", days: int = 7) -> widgets.VBox:
 # Chapter "Market makers, hedging and funding" (book/market_makers.ipynb)
 # ======================================================================================
 
-__all__ += ["hedge_explorer", "rkt_book_after_ignition"]
-
-
-def rkt_book_after_ignition() -> Any:
-    """The RocketCoin market book after the article's $200,000 ignition (best ask $11.00).
-
-    :func:`perpsbook.scenarios.rocketcoin` (default variant), its book after a market buy of
-    ``RKT_FACTS["article_ignition_usd"]`` USD: the state in which the first layer of shorts
-    is liquidated. Prices USD per coin, sizes coins.
-    """
-    from perpsbook.scenarios import RKT_FACTS, rocketcoin
-
-    return rocketcoin().book.buy_notional(RKT_FACTS["article_ignition_usd"]).book_after
+__all__ += ["hedge_explorer"]
 
 
 def hedge_explorer(
@@ -222,7 +212,7 @@ def hedge_explorer(
     """Panel: forced perp buys, the market maker's spot hedge, the price and its inventory.
 
     Controls: forced perp buys (USD, split into ``batches`` equal stages), hedge ratio ``h``
-    and lag (stages). Runs :func:`perpsbook.plots.market_maker_path` on the market book and
+    and lag (stages). Runs :func:`perpsbook.hedging.market_maker_path` on the market book and
     shows :func:`perpsbook.plots.hedge_lag_figure` for the choice and, dashed, for the same
     buys without hedging (``h = 0``); a text line gives the final price (USD per coin), the
     MM's perp, spot and net positions (coins) and its P&L (USD).
@@ -238,7 +228,8 @@ def hedge_explorer(
     batches : int
         Number of equal stages the forced buying is split into, >= 1.
     book : OrderBook, optional
-        Market book before the first stage; default :func:`rkt_book_after_ignition`.
+        Market book before the first stage; default
+        :func:`perpsbook.scenarios.rkt_book_after_ignition`.
     price : float, optional
         Last traded price before the first stage, USD per coin; default the best ask.
 
@@ -248,7 +239,6 @@ def hedge_explorer(
         Controls above an ``Output`` holding the figure and the text line.
     """
     from perpsbook.errors import InvalidInputError
-    from perpsbook.hedging import MarketMaker
 
     if isinstance(batches, bool) or not isinstance(batches, int) or batches < 1:
         raise InvalidInputError(f"batches must be an integer >= 1, got {batches!r}")
@@ -262,10 +252,10 @@ def hedge_explorer(
 
     def redraw(*_: Any) -> None:
         schedule = np.full(batches, usd.value * 1e6 / batches)
-        chosen = _plots.market_maker_path(
+        chosen = market_maker_path(
             MarketMaker(h.value, lag=delay.value), book, schedule, price=price
         )
-        bare = _plots.market_maker_path(MarketMaker(0.0), book, schedule, price=price)
+        bare = market_maker_path(MarketMaker(0.0), book, schedule, price=price)
         label = f"h = {h.value:g}, lag {delay.value}"
         fig = _plots.hedge_lag_figure(
             {label: chosen, "no hedge (h = 0)": bare},
@@ -291,82 +281,7 @@ def hedge_explorer(
 # Chapter "Order books and price impact" (book/order_books.ipynb)
 # ======================================================================================
 
-__all__ += ["ORDER_BOOK_PROFILES", "order_book_explorer", "order_book_profiles"]
-
-ORDER_BOOK_PROFILES: dict[str, str] = {
-    "flat": "flat ladder (linear impact)",
-    "sqrt": "square-root impact",
-    "calibrated": "calibrated to ignition and stage 1",
-}
-"""Depth profiles of :func:`order_book_profiles`: key -> description."""
-
-# The article's RocketCoin anchors (danny / @agintender, WuBlockchain 2025), read as in the
-# order-books chapter: 20,000 coins lift the last traded price from $10 to $11, then
-# $2,000,000 of buying (the engine's $1M plus the hedge's $1M) lifts it from $11 to $12.
-_OB_P0, _OB_P1, _OB_P2 = 10.0, 11.0, 12.0  # USD per coin
-_OB_IGNITION_QTY = 20_000.0  # coins
-_OB_STAGE1_USD = 2_000_000.0  # USD
-_OB_TOP = 30.0  # highest ask of the ladders, USD per coin
-
-
-_OB_BASE: dict[str, Any] = {}  # the three books at scale 1, built on first use
-
-
-def _ob_base_books() -> dict[str, Any]:
-    if _OB_BASE:
-        return _OB_BASE
-    from perpsbook.book import OrderBook
-
-    flat = OrderBook.calibrated(_OB_P0, _OB_P1, _OB_IGNITION_QTY, extend_to=_OB_TOP)
-    sqrt = OrderBook.sqrt_impact(
-        _OB_P0, (_OB_P1 / _OB_P0 - 1.0) / np.sqrt(_OB_IGNITION_QTY), n_levels=999
-    )
-    prices = flat.ask_prices
-    half_tick = 0.5 * (prices[1] - prices[0])
-    m = int(np.searchsorted(prices, _OB_P1 + half_tick))  # levels up to $11: the ignition's
-    k = int(np.searchsorted(prices, _OB_P2 + half_tick))  # levels above $11 up to $12
-    deep = _OB_STAGE1_USD / prices[m:k].sum()  # coins per level so that $2M clears $12
-    sizes = np.where(np.arange(prices.size) < m, flat.ask_sizes, deep)
-    calibrated = OrderBook(flat.bid_prices, flat.bid_sizes, prices, sizes)
-    _OB_BASE.update(flat=flat, sqrt=sqrt, calibrated=calibrated)
-    return _OB_BASE
-
-
-def order_book_profiles(scale: float = 1.0) -> dict[str, Any]:
-    """The order-books chapter's three RocketCoin ladders, with every level scaled.
-
-    All three start at $10 and are fitted to the article's ignition (danny / @agintender,
-    WuBlockchain 2025): at ``scale=1`` a market buy of 20,000 coins ends at a last traded
-    price of $11.00.
-
-    * ``"flat"``: :meth:`perpsbook.book.OrderBook.calibrated` with ``shape="flat"``, equal
-      coins on every $0.01 level from $10.00 to $30.00 (linear impact);
-    * ``"sqrt"``: :meth:`perpsbook.book.OrderBook.sqrt_impact` with mid $10 and
-      ``k = 0.1 / sqrt(20,000)`` (price after Q coins about ``10 * (1 + k * sqrt(Q))``),
-      999 levels per side, asks $10.01 to $19.99;
-    * ``"calibrated"``: the flat ladder up to $11.00, then deeper flat levels from $11.01
-      to $30.00 sized so that, after the ignition, $2,000,000 of buying (the article's
-      first-stage liquidation plus the market maker's hedge) ends exactly at $12.00.
-
-    Parameters
-    ----------
-    scale : float
-        Multiplier of every level's size (both sides), finite and > 0. Prices are
-        unchanged; the coins needed for a given move scale with it.
-
-    Returns
-    -------
-    dict of str -> OrderBook
-        Keys as in :data:`ORDER_BOOK_PROFILES`.
-    """
-    from perpsbook.book import OrderBook
-    from perpsbook.errors import check_positive
-
-    s = float(check_positive("scale", scale))
-    return {
-        key: OrderBook(b.bid_prices, b.bid_sizes * s, b.ask_prices, b.ask_sizes * s)
-        for key, b in _ob_base_books().items()
-    }
+__all__ += ["order_book_explorer"]
 
 
 def _ob_summary(book: Any, fill: Any) -> str:
@@ -400,7 +315,8 @@ def order_book_explorer(
 ) -> widgets.VBox:
     """Panel: a market buy on one of the chapter's RocketCoin ladders.
 
-    Controls: depth profile (:data:`ORDER_BOOK_PROFILES`), depth scale (every level's size
+    Controls: depth profile (:data:`perpsbook.scenarios.ORDER_BOOK_PROFILES`, the ladders of
+    :func:`perpsbook.scenarios.order_book_profiles`), depth scale (every level's size
     multiplied, 0.1x to 10x) and order size (coins, 1,000 to 1,000,000). Shows the fill
     (coins, USD cost, VWAP, last traded price) in a text line and
     :func:`perpsbook.plots.order_impact_figure`. An order larger than the ask side is filled
@@ -410,7 +326,7 @@ def order_book_explorer(
     Parameters
     ----------
     profile : str
-        Initial profile, a key of :data:`ORDER_BOOK_PROFILES`.
+        Initial profile, a key of :data:`perpsbook.scenarios.ORDER_BOOK_PROFILES`.
     scale : float
         Initial depth multiplier, in [0.1, 10].
     qty : float

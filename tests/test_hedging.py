@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -10,13 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from perpsbook.book import OrderBook
-from perpsbook.errors import InvalidInputError
+from perpsbook.errors import InsufficientLiquidityError, InvalidInputError
 from perpsbook.hedging import (
     HEDGE_RATIO_MAX,
+    HedgePath,
     HedgeStep,
     MarketMaker,
     MarketMakerState,
     delta,
+    forced_buy_prices,
+    market_maker_path,
     pnl,
 )
 from perpsbook.ledger import Ledger
@@ -205,6 +209,37 @@ def test_money_and_coins_conserved_between_engine_mm_and_spot_sellers():
     assert math.fsum(values.values()) == pytest.approx(0.0, abs=1e-9)
 
 
+# --------------------------------------------------------------------------- state fields
+@pytest.mark.parametrize(
+    "name",
+    [
+        "perp_position",
+        "spot_position",
+        "cash",
+        "perp_entry",
+        "spot_entry",
+        "realised_pnl",
+        "fees_paid",
+        "unfilled_hedge",
+        "initial_cash",
+    ],
+)
+@pytest.mark.parametrize("value", [3, np.float32(0.5), np.int64(2), np.array(1.25)])
+def test_state_stores_every_number_as_a_python_float(name, value):
+    s = MarketMakerState(**{name: value})
+    assert type(getattr(s, name)) is float
+    assert getattr(s, name) == float(value)
+
+
+def test_fees_paid_given_as_int_adds_up_as_float():
+    mm = MarketMaker(spot_fee_rate=0.01)
+    s = replace(mm.absorb(mm.initial_state(), 2.0, 10.0), fees_paid=1)
+    assert type(s.fees_paid) is float
+    after = mm.hedge(s, spot()).state  # buys 2 coins at $10: fee $0.20
+    assert after.fees_paid == pytest.approx(1.2)
+    assert after.pnl(10.0, 10.0) == pytest.approx(-1.2)
+
+
 # --------------------------------------------------------------------------- bad input
 @pytest.mark.parametrize("h", [-0.1, 2.01, float("nan"), float("inf"), None, "1"])
 def test_bad_hedge_ratio(h):
@@ -336,3 +371,125 @@ def test_property_single_hedge_lands_exactly_lag_stages_later(lag, q, buy):
         if fill is not None:
             traded_at.append((stage, fill.side, fill.qty))
     assert traded_at == [(lag, 1 if buy else -1, pytest.approx(q))]
+
+
+# --------------------------------------------------------------------------- one-ladder runs
+def _ladder() -> OrderBook:
+    # asks 11, 12, 13, 14, 15 USD with 1 coin each; bids 9 .. 5
+    return OrderBook.flat_ladder(mid=10.0, tick=1.0, size_per_level=1.0, n_levels=5)
+
+
+def _deep() -> OrderBook:
+    # 1,000 coins per cent from $11.00 to $30.00: room for every hypothesis example
+    return OrderBook.calibrated(11.0, 12.0, 101_000.0, extend_to=30.0)
+
+
+# --------------------------------------------------------------------------- forced_buy_prices
+
+
+def test_forced_buy_prices_hand_computed():
+    book = _ladder()
+    # $11 buys the 1 coin at $11; a full hedge buys the coin at $12
+    assert forced_buy_prices(book, 11.0, 0.0) == pytest.approx(11.0)
+    assert forced_buy_prices(book, 11.0, 1.0) == pytest.approx(12.0)
+    # $17 buys 1 coin at $11 and 0.5 at $12: 1.5 coins; (1 + 1) * 1.5 = 3 coins end at $13
+    assert forced_buy_prices(book, 17.0, 1.0) == pytest.approx(13.0)
+    # h = 0.5 on 1.5 coins: 2.25 coins end at $13
+    assert forced_buy_prices(book, 17.0, 0.5) == pytest.approx(13.0)
+    # $11 and h = 2: 3 coins end at $13
+    assert forced_buy_prices(book, 11.0, 2.0) == pytest.approx(13.0)
+
+
+def test_forced_buy_prices_broadcasts():
+    out = forced_buy_prices(_ladder(), [[11.0], [17.0]], [0.0, 1.0])
+    assert out.shape == (2, 2)
+    np.testing.assert_allclose(out, [[11.0, 12.0], [12.0, 13.0]])
+
+
+def test_forced_buy_prices_errors():
+    book = _ladder()
+    with pytest.raises(InsufficientLiquidityError, match="USD"):
+        forced_buy_prices(book, 66.0, 0.0)  # the asks hold $65
+    with pytest.raises(InsufficientLiquidityError):
+        forced_buy_prices(book, 40.0, 1.0)  # engine fits, hedge does not
+    with pytest.raises(InvalidInputError, match="forced_usd"):
+        forced_buy_prices(book, 0.0, 1.0)
+    with pytest.raises(InvalidInputError, match="hedge_ratio"):
+        forced_buy_prices(book, 11.0, -0.1)
+
+
+# --------------------------------------------------------------------------- market_maker_path
+
+
+def test_market_maker_path_hand_computed():
+    path = market_maker_path(MarketMaker(1.0), _ladder(), [11.0])
+    assert isinstance(path, HedgePath)
+    np.testing.assert_array_equal(path.stage, [0, 1])
+    np.testing.assert_allclose(path.price, [11.0, 12.0])
+    np.testing.assert_allclose(path.forced_qty, [0.0, 1.0])
+    np.testing.assert_allclose(path.hedge_qty, [0.0, 1.0])
+    np.testing.assert_allclose(path.hedge_usd, [0.0, 12.0])
+    np.testing.assert_allclose(path.perp_position, [0.0, -1.0])
+    np.testing.assert_allclose(path.spot_position, [0.0, 1.0])
+    np.testing.assert_allclose(path.delta, [0.0, 0.0])
+    # sold the perp at $11, bought the hedge at $12
+    np.testing.assert_allclose(path.cash, [0.0, -1.0])
+    np.testing.assert_allclose(path.pnl, [0.0, -1.0])
+
+
+def test_market_maker_path_lag_delays_the_hedge():
+    path = market_maker_path(MarketMaker(1.0, lag=1), _ladder(), [11.0])
+    np.testing.assert_array_equal(path.stage, [0, 1, 2])
+    np.testing.assert_allclose(path.price, [11.0, 11.0, 12.0])
+    np.testing.assert_allclose(path.delta, [0.0, -1.0, 0.0])
+    assert path.max_abs_delta == pytest.approx(1.0)
+    assert path.final_price == pytest.approx(12.0)
+    # marked at $11 while unhedged: no loss yet
+    np.testing.assert_allclose(path.pnl, [0.0, 0.0, -1.0])
+
+
+def test_market_maker_path_no_hedge_and_limit():
+    bare = market_maker_path(MarketMaker(0.0), _ladder(), [11.0, 12.0])
+    np.testing.assert_allclose(bare.hedge_qty, 0.0)
+    np.testing.assert_allclose(bare.delta, [0.0, -1.0, -2.0])
+    limited = market_maker_path(MarketMaker(1.0, lag=3, inventory_limit=0.5), _ladder(), [11.0])
+    assert limited.max_abs_delta == pytest.approx(0.5)
+
+
+def test_market_maker_path_errors():
+    with pytest.raises(InvalidInputError, match="MarketMaker"):
+        market_maker_path(object(), _ladder(), [11.0])
+    with pytest.raises(InvalidInputError, match="forced_usd"):
+        market_maker_path(MarketMaker(), _ladder(), [-1.0])
+    with pytest.raises(InvalidInputError, match="forced_usd"):
+        market_maker_path(MarketMaker(), _ladder(), [])
+    with pytest.raises(InvalidInputError, match="price"):
+        market_maker_path(MarketMaker(), _ladder(), [11.0], price=0.0)
+
+
+usd_lists = st.lists(st.floats(1e4, 2e6), min_size=1, max_size=4)
+
+
+@settings(max_examples=60)
+@given(usd=usd_lists, h=st.floats(0.0, 2.0), lag=st.integers(0, 3))
+def test_market_maker_path_accounting(usd, h, lag):
+    path = market_maker_path(MarketMaker(h, lag=lag), _deep(), usd)
+    sold = path.forced_qty.sum()
+    assert path.stage.size == len(usd) + lag + 1
+    assert path.perp_position[-1] == pytest.approx(-sold, rel=1e-12)
+    assert path.spot_position[-1] == pytest.approx(h * sold, rel=1e-9, abs=1e-9)
+    np.testing.assert_allclose(path.forced_usd[1 : len(usd) + 1], usd, rtol=1e-12)
+    # buying only ever lifts the last traded price
+    assert np.all(np.diff(path.price) >= 0)
+    # P&L = cash + delta * price (perp mark = spot price, no fees)
+    np.testing.assert_allclose(path.pnl, path.cash + path.delta * path.price, atol=1e-6 * sum(usd))
+
+
+@settings(max_examples=60)
+@given(usd=st.floats(1e4, 3e6), h=st.floats(0.0, 2.0), lag=st.integers(1, 3))
+def test_single_batch_final_price_ignores_lag_and_matches_the_grid(usd, h, lag):
+    book = _deep()
+    now = market_maker_path(MarketMaker(h), book, [usd])
+    later = market_maker_path(MarketMaker(h, lag=lag), book, [usd])
+    assert later.final_price == now.final_price
+    assert abs(now.final_price - forced_buy_prices(book, usd, h)) <= 0.01 + 1e-9

@@ -1,4 +1,8 @@
-"""Tests of the order-books chapter's figures (perpsbook.plots) and panel (perpsbook.widgets)."""
+"""Tests of the order-books chapter's figures (perpsbook.plots) and panel (perpsbook.widgets).
+
+The ladders they draw (perpsbook.scenarios.order_book_profiles) are tested in
+test_scenarios.py.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +15,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from matplotlib.figure import Figure
 
 from perpsbook import plots
 from perpsbook.book import OrderBook
 from perpsbook.errors import InsufficientLiquidityError, InvalidInputError
+from perpsbook.scenarios import order_book_profiles
 
 widgets = pytest.importorskip("perpsbook.widgets")
 
@@ -43,64 +46,6 @@ def _assert_labelled(fig: Figure) -> None:
         assert ax.get_xlabel().strip(), f"unlabelled x axis in {ax.get_title()!r}"
         assert ax.get_ylabel().strip(), f"unlabelled y axis in {ax.get_title()!r}"
         assert ax.get_title().strip() or fig.get_suptitle().strip()
-
-
-# --------------------------------------------------------------------------------------
-# The three RocketCoin ladders
-# --------------------------------------------------------------------------------------
-
-
-def test_profiles_hit_the_article_anchors():
-    books = widgets.order_book_profiles()
-    assert set(books) == set(widgets.ORDER_BOOK_PROFILES) == {"flat", "sqrt", "calibrated"}
-    for key, book in books.items():
-        ignition = book.buy(20_000.0)
-        assert ignition.last_price == pytest.approx(11.0, abs=1e-12), key
-    # flat: 101 equal levels $10.00..$11.00, VWAP exactly halfway
-    assert books["flat"].buy(20_000.0).notional == pytest.approx(210_000.0, rel=1e-12)
-    assert books["flat"].best_ask == 10.0
-    assert books["sqrt"].best_ask == pytest.approx(10.01)
-    # calibrated: after the ignition, $2M of buying ends exactly at $12.00 ...
-    after = books["calibrated"].buy(20_000.0).book_after
-    stage1 = after.buy_notional(2_000_000.0)
-    assert stage1.last_price == pytest.approx(12.0, abs=1e-12)
-    assert stage1.book_after.best_ask == pytest.approx(12.01)
-    # ... with levels 2,000,000 / sum(11.01 .. 12.00) = 1,738.37 coins deep
-    assert after.ask_sizes[0] == pytest.approx(2e6 / np.sum(11.01 + 0.01 * np.arange(100)))
-    # and below $11 it is the flat ladder
-    np.testing.assert_array_equal(
-        books["calibrated"].ask_sizes[:101], books["flat"].ask_sizes[:101]
-    )
-
-
-def test_profiles_scale_every_level():
-    base, scaled = widgets.order_book_profiles(1.0), widgets.order_book_profiles(2.5)
-    for key in base:
-        np.testing.assert_allclose(scaled[key].ask_sizes, 2.5 * base[key].ask_sizes, rtol=1e-15)
-        np.testing.assert_allclose(scaled[key].bid_sizes, 2.5 * base[key].bid_sizes, rtol=1e-15)
-        np.testing.assert_array_equal(scaled[key].ask_prices, base[key].ask_prices)
-
-
-@settings(max_examples=60)
-@given(
-    scale=st.floats(0.1, 10.0),
-    qty=st.floats(1_000.0, 150_000.0),
-    key=st.sampled_from(["flat", "sqrt", "calibrated"]),
-)
-def test_scaled_book_needs_scaled_orders(scale, qty, key):
-    """Depth x s: an order s times larger reaches the same last price and costs s times more."""
-    base = widgets.order_book_profiles(1.0)[key]
-    scaled = widgets.order_book_profiles(scale)[key]
-    assert scaled.impact_curve(1, qty * scale) == base.impact_curve(1, qty)
-    assert scaled.cost_curve(1, qty * scale) == pytest.approx(
-        scale * base.cost_curve(1, qty), rel=1e-9
-    )
-
-
-def test_profiles_reject_bad_scale():
-    for bad in (0.0, -1.0, np.nan, np.inf):
-        with pytest.raises(InvalidInputError, match="scale"):
-            widgets.order_book_profiles(bad)
 
 
 # --------------------------------------------------------------------------------------
@@ -134,7 +79,7 @@ def test_book_ladder_figure_sell_fill_and_bad_levels():
 
 
 def test_ask_profile_figure_lines_and_cut():
-    books = widgets.order_book_profiles()
+    books = order_book_profiles()
     fig = plots.ask_profile_figure(books, p_max=15.0)
     _assert_labelled(fig)
     lines = fig.axes[0].get_lines()
@@ -148,7 +93,7 @@ def test_ask_profile_figure_lines_and_cut():
 
 
 def test_depth_impact_figure_draws_the_package_curves():
-    books = widgets.order_book_profiles()
+    books = order_book_profiles()
     fig = plots.depth_impact_figure(books, 200_000.0, n=50, anchors=[(20_000.0, 11.0)])
     _assert_labelled(fig)
     ax_d, ax_p, ax_c = fig.axes[:3]
@@ -198,7 +143,7 @@ def test_float_depth_figure_marks_and_validates():
 
 
 def test_order_impact_figure_marks_the_fill():
-    book = widgets.order_book_profiles()["sqrt"]
+    book = order_book_profiles()["sqrt"]
     fill = book.buy(20_000.0)
     fig = plots.order_impact_figure(book, fill)
     _assert_labelled(fig)
@@ -269,7 +214,7 @@ def test_panel_computation_is_fast():
     times = []
     for key in ("flat", "sqrt", "calibrated"):
         t0 = time.perf_counter()
-        book = widgets.order_book_profiles(1.7)[key]
+        book = order_book_profiles(1.7)[key]
         book.buy(20_000.0, partial=True)
         book.impact_curve(1, q)
         book.cost_curve(1, q)

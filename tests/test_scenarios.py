@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from perpsbook.cascade import CascadeResult
 from perpsbook.errors import InvalidInputError
 from perpsbook.scenarios import (
+    ORDER_BOOK_PROFILES,
     RKT_FACTS,
     VARIANTS,
     Scenario,
+    order_book_profiles,
+    rkt_book_after_ignition,
     rocketcoin,
     rocketcoin_crash,
 )
@@ -222,3 +227,119 @@ def test_flat_book_adl_and_unfilled_hedge():
     assert r.adl_qty == pytest.approx(657_417.58, abs=0.01)
     assert r.records[1].unfilled_qty == pytest.approx(10_872.27, abs=0.01)
     assert r.unfilled_qty == pytest.approx(r.adl_qty + 10_872.27, abs=0.01)
+
+
+# --------------------------------------------------------------------------------------
+# The book after the ignition (market-makers chapter)
+# --------------------------------------------------------------------------------------
+
+
+def test_rkt_book_after_ignition():
+    book = rkt_book_after_ignition()
+    assert book.best_ask == pytest.approx(11.0)
+    # the first layer (90,909 RKT) fully hedged lifts the price to $12.00 (the article's stage 1)
+    assert book.impact_curve(1, [2 * 1e6 / 11.0])[0] == pytest.approx(12.0)
+    # it is the default book minus the ignition's 19,054.09 RKT
+    default = rocketcoin().book
+    assert default.total_ask_qty - book.total_ask_qty == pytest.approx(19_054.0909, abs=1e-4)
+
+
+# --------------------------------------------------------------------------------------
+# The three RocketCoin ladders
+# --------------------------------------------------------------------------------------
+
+
+def test_profiles_hit_the_article_anchors():
+    books = order_book_profiles()
+    assert set(books) == set(ORDER_BOOK_PROFILES) == {"flat", "sqrt", "calibrated"}
+    for key, book in books.items():
+        ignition = book.buy(20_000.0)
+        assert ignition.last_price == pytest.approx(11.0, abs=1e-12), key
+    # flat: 101 equal levels $10.00..$11.00, VWAP exactly halfway
+    assert books["flat"].buy(20_000.0).notional == pytest.approx(210_000.0, rel=1e-12)
+    assert books["flat"].best_ask == 10.0
+    assert books["sqrt"].best_ask == pytest.approx(10.01)
+    # calibrated: after the ignition, $2M of buying ends exactly at $12.00 ...
+    after = books["calibrated"].buy(20_000.0).book_after
+    stage1 = after.buy_notional(2_000_000.0)
+    assert stage1.last_price == pytest.approx(12.0, abs=1e-12)
+    assert stage1.book_after.best_ask == pytest.approx(12.01)
+    # ... with levels 2,000,000 / sum(11.01 .. 12.00) = 1,738.37 coins deep
+    assert after.ask_sizes[0] == pytest.approx(2e6 / np.sum(11.01 + 0.01 * np.arange(100)))
+    # and below $11 it is the flat ladder
+    np.testing.assert_array_equal(
+        books["calibrated"].ask_sizes[:101], books["flat"].ask_sizes[:101]
+    )
+
+
+def test_profiles_scale_every_level():
+    base, scaled = order_book_profiles(1.0), order_book_profiles(2.5)
+    for key in base:
+        np.testing.assert_allclose(scaled[key].ask_sizes, 2.5 * base[key].ask_sizes, rtol=1e-15)
+        np.testing.assert_allclose(scaled[key].bid_sizes, 2.5 * base[key].bid_sizes, rtol=1e-15)
+        np.testing.assert_array_equal(scaled[key].ask_prices, base[key].ask_prices)
+
+
+@settings(max_examples=60)
+@given(
+    scale=st.floats(0.1, 10.0),
+    qty=st.floats(1_000.0, 150_000.0),
+    key=st.sampled_from(["flat", "sqrt", "calibrated"]),
+)
+def test_scaled_book_needs_scaled_orders(scale, qty, key):
+    """Depth x s: an order s times larger reaches the same last price and costs s times more."""
+    base = order_book_profiles(1.0)[key]
+    scaled = order_book_profiles(scale)[key]
+    assert scaled.impact_curve(1, qty * scale) == base.impact_curve(1, qty)
+    assert scaled.cost_curve(1, qty * scale) == pytest.approx(
+        scale * base.cost_curve(1, qty), rel=1e-9
+    )
+
+
+def test_profiles_reject_bad_scale():
+    for bad in (0.0, -1.0, np.nan, np.inf):
+        with pytest.raises(InvalidInputError, match="scale"):
+            order_book_profiles(bad)
+
+
+def test_ladders_are_built_once_and_read_only():
+    from perpsbook import scenarios
+
+    a, b = order_book_profiles(), order_book_profiles()
+    assert a is not b and a["flat"] is not b["flat"]  # fresh dict and books on every call
+    base = scenarios._order_book_ladders()
+    assert base is scenarios._order_book_ladders()  # cached
+    with pytest.raises(TypeError):
+        base["flat"] = None  # a read-only mapping
+    with pytest.raises(ValueError):
+        a["flat"].ask_sizes[0] = 1.0  # and read-only arrays
+    with pytest.raises(TypeError):
+        ORDER_BOOK_PROFILES["deep"] = "deeper"
+
+
+def test_ladders_against_the_default_book_as_documented():
+    """The numbers the perpsbook.scenarios docstring gives to compare the two readings."""
+    books = order_book_profiles()
+    cal, flat, default = books["calibrated"], books["flat"], rocketcoin().book
+
+    def coins(book, lo, hi):
+        keep = (book.ask_prices > lo - 0.005) & (book.ask_prices < hi - 0.005)
+        return book.ask_sizes[keep].sum()
+
+    assert flat.ask_sizes == pytest.approx(np.full(2001, 20_000.0 / 101))  # 198.02 per cent
+    assert flat.ask_prices[[0, -1]] == pytest.approx([10.0, 30.0])
+    assert cal.ask_sizes[101:] == pytest.approx(np.full(1900, 1_738.3746197), rel=1e-9)
+    assert coins(default, 11.0, 12.0) == pytest.approx(100 * 1_800.0)
+    assert coins(default, 12.0, 13.0) == pytest.approx(100 * 2_300.0)
+    assert coins(default, 10.0, 15.0) == pytest.approx(1_039_000.0)
+    assert coins(cal, 10.0, 15.0) == pytest.approx(713_611.5, abs=0.1)
+    sqrt = books["sqrt"]
+    assert sqrt.ask_prices[[0, -1]] == pytest.approx([10.01, 19.99])
+    # default: stage 1 in coins (181,818 RKT) ends at $12.00; $2M only at $11.96
+    after = rocketcoin().book.buy_notional(200_000.0).book_after
+    assert after.buy(2e6 / 11.0).last_price == pytest.approx(12.0)
+    assert after.buy_notional(2e6).last_price == pytest.approx(11.96)
+    # calibrated: stage 1 in dollars ends at $12.00; 181,818 RKT go on to $12.05
+    after_cal = cal.buy(20_000.0).book_after
+    assert after_cal.buy_notional(2e6).last_price == pytest.approx(12.0)
+    assert after_cal.buy(2e6 / 11.0).last_price == pytest.approx(12.05)
