@@ -60,8 +60,9 @@ Design decisions (each documented where it is implemented)
 * **Fills: priority walk, not pro-rata.** Each side's aggregated order walks the book once;
   position k receives the slice of that walk between the cumulative quantities of the
   positions before it and including it, so early positions get the better prices and, if
-  the book runs dry, the last ones are the unfilled ones. Truncating the tail of a walk never
-  changes the prices of its head, which is what makes the one-pass ADL rule below sound.
+  the book runs dry, the last ones are the unfilled ones. A slice's USD is the difference of
+  :meth:`~perpsbook.book.OrderBook.cost_curve` at its two cumulative ends, so the ADL solver
+  below and the final walk price every slice with the same arithmetic.
 * **Fee.** ``fee = min(rate x filled notional, max(remaining margin, 0))``: charged on the
   quantity actually liquidated in the book, from what is left of the position's margin at
   its fill, never driving the trader negative [B-LIQ]. ADL quantities pay no fee [B-ADL].
@@ -72,24 +73,39 @@ Design decisions (each documented where it is implemented)
   the insurance fund (``surplus_to="insurance_fund"``, Binance/Bybit [B-IF][Y-IF]) or stays
   with the trader (``surplus_to="trader"``, Hyperliquid [H-LIQ]; added to the margin of a
   position that stays open). A negative value is a *deficit*, paid by the fund.
-* **The fund is settled per batch.** The batch's surpluses are available to its deficits;
-  if deficits exceed the fund, every deficit is covered in the same proportion
-  ``rho = available / deficits`` (pro rata: a batch is one instant, so neither side is
-  served first).
-* **ADL (one-pass rule).** The uncovered fraction ``1 - rho`` of each bankrupt position's
-  filled quantity is *not* sent to the book but closed against opposite-side profitable
-  positions (ranked by :func:`adl_ranking`) at the liquidated position's bankruptcy price,
-  as venues do when the fund cannot take a position [B-ADL]. The book order is re-walked
-  with the smaller quantities; since a shorter walk fills every remaining slice at the same
-  or a better price, the fund never ends below zero. It may end slightly above zero: the
-  ADL quantity is sized from the first walk, a conservative upper bound.
+* **The fund is settled per batch.** The batch's surpluses are available to its deficits
+  (both sides of the book share one fund).
+* **ADL (minimal quantity).** If the walk of every clip through the book leaves the fund
+  negative, the smallest number of coins ``x`` is taken out of the book order and closed
+  against opposite-side profitable positions (ranked by :func:`adl_ranking`) at the bankrupt
+  position's bankruptcy price, as venues do only for what the fund cannot take [B-ADL].
+  Coins for ADL come from the *bankrupt* positions (deficit in the all-in-the-book walk) in
+  the priority order above: the deepest-breached one is emptied first, then the next. The
+  liquidated trader is indifferent (the margin is gone either way); per coin, ADL spares the
+  fund the last walk price minus the bankruptcy price, largest for the deepest breach
+  (lowest bankruptcy price of the shorts, highest of the longs, within one MMR bracket).
+  The book order ``q - x`` is walked again and ``x`` solves
+  ``F(x) = fund + surpluses(q - x) - deficits(q - x) = 0``: ``F`` is continuous and, up to
+  fees and positions crossing from deficit to surplus, non-decreasing (every coin removed
+  lets the rest of the walk fill earlier, at the same or a better price), so the solver
+  (:func:`_min_adl`) evaluates ``F`` on a grid of ``x`` in one vectorised pass of
+  ``cost_curve`` and keeps the first sign change, then narrows that bracket with
+  midpoint-and-secant rounds (vectorised too) to ``1e-10`` of the ADL capacity and takes
+  the secant root, exact on a linear piece of ``F``. The ``x`` kept always has
+  ``F(x) >= 0`` computed with the same arithmetic as the final walk, while the bracket's
+  bottom, at most ``1e-10`` x capacity coins less, has ``F < 0``. So **after ADL the fund
+  ends at zero to that tolerance** (``0 <= fund``, and in practice ``fund <= 1e-12`` x the
+  walk's notional), never below. ADL capacity per side is the size of the eligible
+  counterparties minus the dry tail (below); if even the whole capacity leaves ``F < 0``,
+  all of it is used and the rest is bad debt.
 * **Book runs dry.** Nothing raises: the unfilled tail is taken by ADL (if enabled) at the
   bankruptcy price, otherwise (or if ADL counterparties run out) it stays open in
   ``positions_after`` with its share of the margin and is reported in
   ``events.qty_unfilled``.
 * **Bad debt.** A deficit the fund cannot pay and ADL could not avoid (ADL disabled or no
   profitable counterparty left) is *bad debt*, paid by the account ``venue`` and reported;
-  the fund floors at exactly zero. Never silently dropped.
+  the fund floors at exactly zero and the bad debt is shared by the deficits pro rata (a
+  batch is one instant). Never silently dropped.
 * **Partial clips** (``partial_fraction``, Hyperliquid-style): positions whose notional at
   the mark exceeds ``partial_threshold_notional`` and that are not in ``cooldown`` close
   only ``partial_fraction`` of their size; the rest stays open with the proportional share
@@ -784,6 +800,29 @@ def _postings(groups: list[list[_Leg]]) -> LedgerEntries:
 
 
 # --------------------------------------------------------------------------- the walk
+def _slice_usd(book: OrderBook, order_side: int, qty: FloatArray, got: float) -> FloatArray:
+    """USD of each request's slice of one aggregated walk; requests along the last axis.
+
+    Slice k is the walk between the cumulative quantities before request k and including it,
+    capped at ``got`` coins (what the book can fill). Priced by ``cost_curve`` at the
+    cumulative ends, so a batch of candidate orders (rows) costs one vectorised call.
+    """
+    ends = np.minimum(np.cumsum(qty, axis=-1), got)
+    cost = book.cost_curve(order_side, ends, partial=True)
+    return np.diff(cost, axis=-1, prepend=0.0)
+
+
+def _slice_usd_both(book: OrderBook, sides: npt.NDArray[np.int8], qty: FloatArray) -> FloatArray:
+    """:func:`_slice_usd` of the shorts' buy order and the longs' sell order (last axis)."""
+    usd = np.zeros_like(qty)
+    for pos_side in (-1, 1):
+        sel = sides == pos_side
+        depth = book.total_ask_qty if pos_side < 0 else book.total_bid_qty
+        if sel.any() and depth > 0:
+            usd[..., sel] = _slice_usd(book, -pos_side, qty[..., sel], np.inf)
+    return usd
+
+
 def _walk_side(
     book: OrderBook, order_side: int, qty: FloatArray
 ) -> tuple[FloatArray, FloatArray, Fill | None]:
@@ -800,22 +839,16 @@ def _walk_side(
     if total <= 0 or depth <= 0:
         return filled, notional, None
     fill = book.market_order(order_side, total, partial=True)
-    end = np.cumsum(qty)
-    start = end - qty
-    got = fill.qty
     if fill.unfilled > 0:
-        filled = np.where(end <= got, qty, np.clip(got - start, 0.0, qty))
-        lo, hi = np.minimum(start, got), np.minimum(end, got)
+        got = fill.qty
+        end = np.cumsum(qty)
+        filled = np.where(end <= got, qty, np.clip(got - (end - qty), 0.0, qty))
     else:
-        # A level taken "exactly" (within QTY_RTOL) can make got differ from total by dust;
-        # scale the slices so the USD adds up to the fill exactly.
+        # An order within QTY_RTOL of a level's depth takes the level exactly, so got may
+        # differ from total by dust: the requests are filled in full, priced uncapped.
+        got = np.inf
         filled = qty.copy()
-        lo, hi = start * (got / total), end * (got / total)
-    cum_q = np.concatenate([[0.0], np.cumsum(fill.level_qtys)])
-    cum_n = np.concatenate([[0.0], np.cumsum(fill.level_prices * fill.level_qtys)])
-    cum_n *= fill.notional / cum_n[-1]
-    notional = np.interp(hi, cum_q, cum_n) - np.interp(lo, cum_q, cum_n)
-    notional = np.where(filled > 0, notional, 0.0)
+    notional = np.where(filled > 0, _slice_usd(book, order_side, qty, got), 0.0)
     return filled, notional, fill
 
 
@@ -862,6 +895,71 @@ def _match(demand: FloatArray, supply: FloatArray) -> tuple[IntArray, IntArray, 
 def _snap_to(x: FloatArray, target: FloatArray) -> FloatArray:
     """Replace values within floating-point dust of ``target`` by ``target`` itself."""
     return np.where(np.abs(x - target) <= _SNAP * np.maximum(np.abs(target), 1e-300), target, x)
+
+
+def _cap_cumulative(cap: FloatArray, room: float) -> FloatArray:
+    """Trim a queue of capacities (in order) so that together they never exceed ``room``."""
+    cum = np.minimum(np.cumsum(cap), room)
+    return np.minimum(np.diff(cum, prepend=0.0), cap)
+
+
+def _book_order(f1: FloatArray, cap: FloatArray, xs: FloatArray) -> FloatArray:
+    """Book order per event (rows: one per ADL quantity in ``xs``, coins).
+
+    ``x`` coins are taken from the queue ``cap`` in event order: each event gives up to its
+    capacity before the next one gives anything.
+    """
+    start = np.cumsum(cap) - cap
+    taken = np.clip(xs[:, None] - start, 0.0, cap)
+    return np.maximum(f1 - taken, 0.0)
+
+
+_ADL_GRID = 32  # candidate ADL quantities of the first, bracketing grid
+_ADL_RTOL = 1e-10  # final bracket width as a fraction of the ADL capacity, coins
+_ADL_CELLS = 1_000_000  # cap on grid points x events held at once
+
+
+def _min_adl(fund_at: Any, x_max: float, n_events: int) -> float:
+    """Smallest ADL quantity x in [0, x_max] (coins) with ``fund_at(x) >= 0``.
+
+    ``fund_at`` maps an array of candidate quantities to the fund (USD) each leaves after
+    the book walk, costing about ``n_events`` cells per candidate. If ``fund_at(0) >= 0`` the
+    answer is 0; if ``fund_at(x_max) < 0`` nothing is enough and ``x_max`` is returned (the
+    rest is bad debt). Otherwise the first sign change on a grid of up to ``_ADL_GRID``
+    points brackets the answer, and each further round evaluates the bracket's midpoint
+    and two points ``tol / 2`` either side of the secant root (one vectorised call), so the
+    bracket at least halves and collapses to ``tol = _ADL_RTOL * x_max`` at once where
+    ``fund_at`` is linear. The secant root of the last bracket, moved up by a few ulps if
+    rounding leaves the fund a hair below 0 there, is returned (the bracket's top if not).
+    """
+    if x_max <= 0:
+        return 0.0
+    f_lo, f_hi = (float(v) for v in fund_at(np.array([0.0, x_max])))
+    if f_lo >= 0.0:
+        return 0.0
+    if f_hi < 0.0:
+        return x_max
+    tol = _ADL_RTOL * x_max
+    lo, hi = 0.0, x_max
+    m = int(np.clip(_ADL_CELLS // max(n_events, 1), 4, _ADL_GRID))
+    xs = np.linspace(lo, hi, m + 1)[1:-1]
+    for _ in range(80):  # the bracket at least halves a round: 34 rounds reach 1e-10
+        fs = fund_at(xs)
+        ok = np.flatnonzero(fs >= 0.0)
+        i = int(ok[0]) if ok.size else xs.size
+        if i < xs.size:
+            hi, f_hi = float(xs[i]), float(fs[i])
+        if i > 0:
+            lo, f_lo = float(xs[i - 1]), float(fs[i - 1])
+        x = lo - f_lo * (hi - lo) / (f_hi - f_lo)
+        if hi - lo <= tol:
+            break
+        xs = np.array([0.5 * (lo + hi), x - 0.5 * tol, x + 0.5 * tol])
+        xs = np.unique(xs[(xs > lo) & (xs < hi)])
+    xs = np.minimum(x + np.spacing(x) * np.array([0.0, 1.0, 4.0, 16.0, 64.0, 256.0]), hi)
+    fs = fund_at(xs)
+    ok = np.flatnonzero((fs >= 0.0) & (xs > lo))
+    return float(xs[ok[0]]) if ok.size else hi
 
 
 # --------------------------------------------------------------------------- the engine
@@ -942,18 +1040,33 @@ def liquidate(
         fee = np.minimum(rate * usd, np.maximum(left, 0.0))
         return fee, np.maximum(left, 0.0) - fee, np.maximum(-left, 0.0)
 
-    # Pass 1: everything to the book, to size the fund's coverage.
+    def fund_if_walked(g: FloatArray) -> FloatArray:
+        # fund after the book order g (rows: candidate orders, columns: events) and no more
+        _, surplus, deficit = settle(g, _slice_usd_both(book, side, g))
+        return fund0 + (surplus.sum(axis=-1) if to_fund else 0.0) - deficit.sum(axis=-1)
+
+    # Pass 1: everything to the book, to find the bankrupt positions and the dry tails.
     f1, n1, *_ = _walk_both(book, side, clip)
-    _, surplus1, deficit1 = settle(f1, n1)
-    available = fund0 + (float(surplus1.sum()) if to_fund else 0.0)
-    need = float(deficit1.sum())
-    rho = available / need if (cfg.adl and need > available) else 1.0
+    _, _, deficit1 = settle(f1, n1)
     dry = clip - f1
-    want_def = np.where(deficit1 > 0, (1.0 - rho) * f1, 0.0) if cfg.adl else np.zeros_like(f1)
     want_dry = dry if cfg.adl else np.zeros_like(f1)
+    ranked = _adl_queues(pos, mark, hit) if cfg.adl else {}
+
+    # ADL for deficits: the smallest x the fund cannot do without (module docstring).
+    want_def = np.zeros_like(f1)
+    if cfg.adl and idx.size and float(fund_if_walked(f1[None, :])[0]) < 0.0:
+        cap = np.where(deficit1 > 0, f1, 0.0)
+        for liq_side, queue in ranked.items():
+            sel = side == liq_side
+            room = float(pos.size[queue].sum()) - float(want_dry[sel].sum())
+            cap[sel] = _cap_cumulative(cap[sel], max(room, 0.0))
+        x = _min_adl(
+            lambda xs: fund_if_walked(_book_order(f1, cap, xs)), float(cap.sum()), idx.size
+        )
+        want_def = f1 - _book_order(f1, cap, np.array([x]))[0]
 
     # ADL: serve each liquidated side from the opposite side's ranking.
-    adl_event, adl_cp, adl_qty = _adl_all(pos, mark, hit, side, want_dry + want_def)
+    adl_event, adl_cp, adl_qty = _adl_all(ranked, pos.size, side, want_dry + want_def)
     matched = np.bincount(adl_event, weights=adl_qty, minlength=idx.size)
     want = want_dry + want_def
     matched = _snap_to(np.minimum(matched, want), want)
@@ -964,6 +1077,7 @@ def liquidate(
     g = np.maximum(f1 - m_def, 0.0)
     f2, n2, buy_fill, sell_fill, book_after = _walk_both(book, side, g)
     fee, surplus, deficit = settle(f2, n2)
+    # the solver's arithmetic on the same order: >= 0 whenever ADL capacity sufficed
     fund_raw = fund0 + (float(surplus.sum()) if to_fund else 0.0) - float(deficit.sum())
     if fund_raw >= 0:
         bad = np.zeros_like(deficit)
@@ -1044,23 +1158,28 @@ def liquidate(
     )
 
 
+def _adl_queues(pos: Positions, mark: float, hit: npt.NDArray[np.bool_]) -> dict[int, IntArray]:
+    """For each liquidated side, the opposite side's ADL ranking (liquidated positions excluded)."""
+    return {
+        liq_side: adl_ranking(pos, mark, side=-liq_side, exclude=hit)[0] for liq_side in (-1, 1)
+    }
+
+
 def _adl_all(
-    pos: Positions,
-    mark: float,
-    hit: npt.NDArray[np.bool_],
+    ranked: dict[int, IntArray],
+    size: FloatArray,
     ev_side: npt.NDArray[np.int8],
     demand: FloatArray,
 ) -> tuple[IntArray, IntArray, FloatArray]:
     """ADL trades for both liquidated sides: (event row, counterparty index, coins)."""
     rows, cps, qtys = [], [], []
-    for liq_side in (-1, 1):
+    for liq_side, queue in ranked.items():
         ev_rows = np.flatnonzero((ev_side == liq_side) & (demand > 0))
         if ev_rows.size == 0:
             continue
-        ranked, _ = adl_ranking(pos, mark, side=-liq_side, exclude=hit)
-        d_row, s_row, q = _match(demand[ev_rows], pos.size[ranked])
+        d_row, s_row, q = _match(demand[ev_rows], size[queue])
         rows.append(ev_rows[d_row])
-        cps.append(ranked[s_row])
+        cps.append(queue[s_row])
         qtys.append(q)
     if not rows:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)

@@ -160,7 +160,8 @@ def test_deficit_beyond_fund_triggers_adl_of_top_long_at_bankruptcy_price():
     res = liquidate(pos, 109.0, bk, 0.4, LiquidationConfig(venue=VENUE))
     ev, adl = res.events, res.adl
     assert ev.index.tolist() == [0]
-    # first walk: 1 coin @ 111, deficit 1 > fund 0.4 -> rho 0.4, 0.6 coins go to ADL
+    # one level, so the walk price does not improve: 1 - x coins @ 111 leave a deficit of
+    # 1 - x, and the smallest x the fund (0.4) can take is 0.6 coins
     assert adl.n == 1
     assert adl.counterparty.tolist() == [1] and adl.index.tolist() == [0]
     assert adl.qty[0] == pytest.approx(0.6)
@@ -183,6 +184,73 @@ def test_deficit_beyond_fund_triggers_adl_of_top_long_at_bankruptcy_price():
     assert bal["trader:1"]["USD"] == pytest.approx(66.0)
     assert bal["trader:1"]["perp"] == pytest.approx(-0.6)
     assert "trader:2" not in bal and "trader:3" not in bal and "trader:4" not in bal
+
+
+def gapped_short() -> tuple[Positions, OrderBook]:
+    """A 2-coin short (bankruptcy 110) against a book that gaps from 111 to 113, and a long
+    (index 1, entry 90, in profit) to deleverage."""
+    pos = Positions(side=[-1, 1], size=[2.0, 5.0], entry_price=[100.0, 90.0], margin=[20.0, 50.0])
+    return pos, book([(111.0, 1.0), (113.0, 10.0)])
+
+
+def test_adl_takes_the_smallest_quantity_the_fund_needs():
+    pos, bk = gapped_short()
+    res = liquidate(pos, 109.0, bk, 1.5, LiquidationConfig(venue=VENUE))
+    # all in the book: 111 + 113 = 224 for coins worth 220 at bankruptcy, deficit 4 > 1.5.
+    # The old rule sized ADL from that walk: (1 - 1.5/4) * 2 = 1.25 coins, then the 0.75
+    # left filled at 111 (deficit 0.75) and the fund ended at 0.75. Minimal x: the book
+    # takes 2 - x coins, deficit 1 + 3 * (1 - x) = 1.5  ->  x = 5/6, fund ends at 0.
+    x_old = 1.25
+    assert res.adl_qty == pytest.approx(5.0 / 6.0, rel=1e-9)
+    assert res.adl_qty < x_old
+    assert res.events.qty_filled[0] == pytest.approx(7.0 / 6.0, rel=1e-9)
+    assert res.events.fill_notional[0] == pytest.approx(111.0 + 113.0 / 6.0, rel=1e-9)
+    assert res.events.insurance_delta[0] == pytest.approx(-1.5, rel=1e-9)
+    assert 0.0 <= res.insurance_fund_after <= 1e-12
+    assert res.total_bad_debt == 0.0
+    assert res.adl.price.tolist() == [110.0] and res.adl.counterparty.tolist() == [1]
+    assert res.adl.realised_pnl[0] == pytest.approx(5.0 / 6.0 * 20.0, rel=1e-9)
+    assert res.remaining_size[1] == pytest.approx(5.0 - 5.0 / 6.0, rel=1e-9)
+    assert all(abs(v) < 1e-12 for v in res.ledger_entries().imbalance().values())
+    # a fund that covers the whole walk: no ADL at all, the fund pays the 4 USD
+    rich = liquidate(pos, 109.0, bk, 4.0, LiquidationConfig(venue=VENUE))
+    assert rich.adl.n == 0 and rich.insurance_fund_after == pytest.approx(0.0, abs=1e-12)
+
+
+def test_adl_capacity_exhausted_leaves_the_rest_as_bad_debt():
+    pos, bk = gapped_short()
+    pos = pos.replace(size=np.array([2.0, 0.5]), margin=np.array([20.0, 5.0]))
+    res = liquidate(pos, 109.0, bk, 1.5, LiquidationConfig(venue=VENUE))
+    # only 0.5 coins to deleverage: the book takes 1.5 coins for 111 + 0.5 * 113 = 167.5,
+    # worth 165 at bankruptcy: deficit 2.5, the fund pays 1.5, the venue 1.0
+    assert res.adl_qty == pytest.approx(0.5)
+    assert res.events.fill_notional[0] == pytest.approx(167.5)
+    assert res.total_bad_debt == pytest.approx(1.0)
+    assert res.insurance_fund_after == 0.0
+    assert not res.active[1]
+
+
+def test_adl_empties_the_deepest_breach_first():
+    # 0: short with bankruptcy 110 (liq. ~108.91); 1: bankruptcy 112 (liq. ~110.89); 2: long.
+    pos = Positions(
+        side=[-1, -1, 1],
+        size=[1.0, 1.0, 5.0],
+        entry_price=[100.0, 100.0, 90.0],
+        margin=[10.0, 12.0, 50.0],
+    )
+    bk = book([(113.0, 1.0), (114.0, 10.0)])
+    res = liquidate(pos, 111.0, bk, 2.0, LiquidationConfig(venue=VENUE))
+    ev = res.events
+    assert ev.index.tolist() == [0, 1]  # deepest breach (lowest liquidation price) first
+    # x coins of position 0 go to ADL; position 1's slice moves down the book:
+    # deficits 3 (1 - x) + (2 - x) = 2  ->  x = 3/4. (Old rule: 0.6 of each = 1.2 coins,
+    # fund left at 0.4.)
+    assert ev.qty_adl.tolist() == pytest.approx([0.75, 0.0], rel=1e-9)
+    assert ev.qty_filled.tolist() == pytest.approx([0.25, 1.0], rel=1e-9)
+    assert ev.fill_vwap.tolist() == pytest.approx([113.0, 113.25], rel=1e-9)
+    assert ev.insurance_delta.tolist() == pytest.approx([-0.75, -1.25], rel=1e-9)
+    assert 0.0 <= res.insurance_fund_after <= 1e-12
+    assert res.adl.price.tolist() == [110.0]
 
 
 def test_adl_disabled_leaves_bad_debt_paid_by_the_venue():
@@ -566,3 +634,117 @@ def test_property_long_short_mirror_symmetry(scn):
     assert a.forced_buy_qty == pytest.approx(b.forced_sell_qty)
     assert a.forced_sell_qty == pytest.approx(b.forced_buy_qty)
     np.testing.assert_allclose(a.remaining_size, b.remaining_size, atol=1e-12)
+
+
+def walk_fund(bk: OrderBook, ev, book_qty, fund0: float, cfg: LiquidationConfig):
+    """Fund (USD) and per-event deficits if the events put ``book_qty`` coins in the book.
+
+    Written from the module's rules, independently of the engine: each side's order walks
+    the book in event order, a slice costs the difference of ``cost_curve`` at its ends.
+    """
+    usd = np.zeros_like(book_qty)
+    for s in (-1, 1):
+        sel = ev.side == s
+        if book_qty[sel].sum() > 0:
+            usd[sel] = np.diff(bk.cost_curve(-s, np.cumsum(book_qty[sel])), prepend=0.0)
+    left = ev.side * (usd - book_qty * ev.bankruptcy_price)
+    fee = np.minimum(cfg.liquidation_fee_rate * usd, np.maximum(left, 0.0))
+    surplus = (np.maximum(left, 0.0) - fee).sum() if cfg.surplus_to == "insurance_fund" else 0.0
+    deficit = np.maximum(-left, 0.0)
+    return fund0 + surplus - deficit.sum(), deficit
+
+
+@st.composite
+def gap_batches(draw):
+    """1-6 shorts past their liquidation price and a thin ask ladder that may gap through
+    their bankruptcy prices (never dry), a big profitable long to deleverage and a losing
+    one; mirrored into longs and bids half of the time."""
+    k = draw(st.integers(1, 6))
+    mark = 100.0
+    size = np.array(draw(st.lists(st.sampled_from([0.5, 1.0, 2.0, 3.0]), min_size=k, max_size=k)))
+    # off-grid bankruptcy prices from 94 to 101 (<= 1.01 x mark: all liquidatable at 1 % MMR)
+    bank = 94.0 + np.array(draw(st.lists(st.integers(0, 699), min_size=k, max_size=k))) / 100.0
+    bank += 0.0031
+    gap = np.array(draw(st.lists(st.integers(1, 10), min_size=k, max_size=k)), dtype=float)
+    pos = Positions(
+        side=np.r_[-np.ones(k), 1.0, 1.0],
+        size=np.r_[size, 1_000.0, 1.0],
+        entry_price=np.r_[bank - gap, 50.0, 150.0],
+        margin=np.r_[size * gap, 50_000.0, 100.0],
+    )
+    tick = draw(st.sampled_from([0.25, 0.5, 1.0]))
+    level = draw(st.sampled_from([0.25, 0.5, 1.0, 3.0]))
+    n_levels = int(np.ceil(size.sum() / level)) + draw(st.integers(0, 5))
+    mid = mark + draw(st.integers(-8, 12)) / 4.0
+    bk = OrderBook.flat_ladder(mid=mid, tick=tick, size_per_level=level, n_levels=n_levels)
+    if draw(st.booleans()):
+        pos = Positions(
+            side=-pos.side, size=pos.size, entry_price=200.0 - pos.entry_price, margin=pos.margin
+        )
+        bk = bk.mirrored(mark)
+    fund = draw(st.integers(0, 300)) * 0.37
+    cfg = LiquidationConfig(
+        venue=VENUE,
+        liquidation_fee_rate=draw(st.sampled_from([0.0, 0.005, 0.02])),
+        surplus_to=draw(st.sampled_from(["insurance_fund", "trader"])),
+    )
+    return pos, mark, bk, fund, cfg
+
+
+@settings(max_examples=150)
+@given(gap_batches())
+def test_property_adl_is_the_smallest_quantity_that_keeps_the_fund_nonnegative(batch):
+    pos, mark, bk, fund, cfg = batch
+    res = liquidate(pos, mark, bk, fund, cfg)
+    ev = res.events
+    assert ev.n == pos.n - 2 and res.unfilled_qty == 0.0 and res.total_bad_debt == 0.0
+    notional = float((ev.clip * mark).sum())
+    all_in, deficit_all_in = walk_fund(bk, ev, ev.clip, fund, cfg)
+    after, _ = walk_fund(bk, ev, ev.qty_filled, fund, cfg)
+    assert after == pytest.approx(res.insurance_fund_after, abs=1e-9 * notional)
+    np.testing.assert_allclose(ev.qty_filled + ev.qty_adl, ev.clip, rtol=1e-12)
+    if res.adl.n == 0:
+        # ADL only when needed: the fund could pay the whole walk
+        assert all_in >= 0.0 and res.insurance_fund_after == pytest.approx(all_in, abs=1e-9)
+        return
+    assert all_in < 0.0
+    # the fund ends at zero, to the solver's tolerance, never below
+    assert 0.0 <= res.insurance_fund_after <= 1e-9 * notional
+    # ADL takes bankrupt positions in priority order: a prefix emptied, then one partly
+    bankrupt = np.flatnonzero(deficit_all_in > 0)
+    took = np.flatnonzero(ev.qty_adl > 0)
+    assert np.isin(took, bankrupt).all()
+    frontier = took[-1]
+    before = bankrupt[bankrupt < frontier]
+    np.testing.assert_allclose(ev.qty_adl[before], ev.clip[before], rtol=1e-12)
+    # and it is minimal: eps coins less of ADL and the fund would be negative
+    eps = 1e-7 * float(ev.clip.sum())
+    less = ev.qty_filled.copy()
+    less[frontier] += eps
+    assert walk_fund(bk, ev, less, fund, cfg)[0] < 0.0
+    # the counterparty is the profitable long (short), at the bankruptcy prices
+    assert set(res.adl.counterparty.tolist()) == {pos.n - 2}
+    np.testing.assert_array_equal(res.adl.price, ev.bankruptcy_price[res.adl.event])
+    lhs, rhs = money(res)
+    np.testing.assert_allclose(lhs, rhs, rtol=1e-9, atol=1e-9)
+
+
+@settings(max_examples=120)
+@given(scenarios(), configs())
+def test_property_bad_debt_only_when_adl_is_off_or_exhausted(scn, cfg):
+    pos, mark, bk, fund = scn
+    res = liquidate(pos, mark, bk, fund, cfg)
+    if res.total_bad_debt <= 1e-9:
+        return
+    assert res.insurance_fund_after == 0.0
+    if not cfg.adl:
+        return
+    # some liquidated side used up every eligible counterparty
+    exhausted = []
+    for s in np.unique(res.events.side):
+        queue, _ = adl_ranking(
+            pos, mark, side=-s, exclude=np.isin(np.arange(pos.n), res.events.index)
+        )
+        taken = res.adl.qty[res.adl.side == -s].sum()
+        exhausted.append(taken >= pos.size[queue].sum() * (1 - 1e-9))
+    assert any(exhausted)
