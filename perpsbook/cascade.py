@@ -109,6 +109,7 @@ from perpsbook.errors import (
 )
 from perpsbook.hedging import HEDGE_RATIO_MAX, MarketMaker, MarketMakerState
 from perpsbook.ledger import Ledger, LedgerEntries
+from perpsbook.liquidation import adl_book_orders, min_adl_quantity
 
 __all__ = [
     "DEFICIT_RULES",
@@ -455,8 +456,9 @@ class CascadeParams:
         charged to the profitable opposite side (``adl_longs``) in cash, a socialised-loss
         clawback that leaves the price dynamics untouched (so stage and population mode
         agree). ``"adl"``: the rule of :func:`perpsbook.liquidation.liquidate`: the
-        uncovered fraction of each bankrupt tranche is closed against the opposite side at
-        its bankruptcy price and never reaches the market, which brakes the cascade.
+        smallest quantity of the bankrupt tranches (in trigger order) for which the fund
+        covers the rest is closed against the opposite side at the bankruptcy price and
+        never reaches the market, which brakes the cascade; the fund ends at about zero.
     max_stages : int, default 200
         Stop after this many stages after the ignition, >= 1 (the result is then marked
         ``truncated``).
@@ -1055,6 +1057,29 @@ def _walk_tranches(book: OrderBook, side: int, order: FloatArray, w: float, p0: 
     )
 
 
+def _net_settlement(
+    book: OrderBook,
+    side: int,
+    orders: FloatArray,
+    w: float,
+    p0: float,
+    bank: FloatArray,
+    rate: float,
+) -> FloatArray:
+    """Surpluses minus deficits (USD) of each row of ``orders`` walked like
+    :func:`_walk_tranches` (rows: candidate orders; columns: tranches), vectorised."""
+    cum = np.cumsum(w * orders, axis=-1)
+    available = book.total_ask_qty if side == 1 else book.total_bid_qty
+    got = np.minimum(cum, available)
+    cost = book.cost_curve(side, got) if available > 0 else np.zeros_like(got)
+    off = (1.0 - w) * orders
+    filled = np.diff(got, prepend=0.0, axis=-1) + off
+    notional = np.diff(cost, prepend=0.0, axis=-1) + off * p0
+    left = side * (filled * bank - notional)
+    fee = np.minimum(rate * notional, np.maximum(left, 0.0))
+    return (np.maximum(left, 0.0) - fee - np.maximum(-left, 0.0)).sum(axis=-1)
+
+
 def _settle(
     side: int, walk: _Walk, bank: FloatArray, rate: float
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -1083,15 +1108,21 @@ def _liquidate(
     adl_qty = dry
     need, available = math.fsum(deficit), fund0 + math.fsum(surplus)
     if params.deficit_rule == "adl" and need > available:
-        # perpsbook.liquidation's one-pass rule: the uncovered fraction of each bankrupt
-        # tranche is closed against the opposite side at its bankruptcy price instead of
-        # going to the book; the shorter walk only improves every remaining fill.
-        rho = available / need
-        adl_qty = adl_qty + np.where(deficit > 0, (1.0 - rho) * walk.filled, 0.0)
-        walk = _walk_tranches(snap.book, s, np.maximum(size - adl_qty, 0.0), w, p0)
+        # perpsbook.liquidation's rule: ADL takes the smallest quantity x, from the bankrupt
+        # tranches in trigger (priority) order, for which walking the rest through the ladder
+        # leaves the fund >= 0; what ADL takes is closed at the bankruptcy price.
+        cap = np.where(deficit > 0, walk.filled, 0.0)
+        rate = params.liquidation_fee_rate
+
+        def fund_at(xs: FloatArray) -> FloatArray:
+            orders = adl_book_orders(size, cap, xs)
+            return fund0 + _net_settlement(snap.book, s, orders, w, p0, bank, rate)
+
+        x = min_adl_quantity(fund_at, float(cap.sum()), size.size)
+        walk = _walk_tranches(snap.book, s, adl_book_orders(size, cap, np.array([x]))[0], w, p0)
         dry = walk.dry
         adl_qty = size - walk.filled
-        fee, surplus, deficit = _settle(s, walk, bank, params.liquidation_fee_rate)
+        fee, surplus, deficit = _settle(s, walk, bank, rate)
     net = math.fsum(surplus) - math.fsum(deficit)
     paid = min(max(-net, 0.0), fund0)
     socialised = max(-net - paid, 0.0)

@@ -88,7 +88,7 @@ Design decisions (each documented where it is implemented)
   ``F(x) = fund + surpluses(q - x) - deficits(q - x) = 0``: ``F`` is continuous and, up to
   fees and positions crossing from deficit to surplus, non-decreasing (every coin removed
   lets the rest of the walk fill earlier, at the same or a better price), so the solver
-  (:func:`_min_adl`) evaluates ``F`` on a grid of ``x`` in one vectorised pass of
+  (:func:`min_adl_quantity`) evaluates ``F`` on a grid of ``x`` in one vectorised pass of
   ``cost_curve`` and keeps the first sign change, then narrows that bracket with
   midpoint-and-secant rounds (vectorised too) to ``1e-10`` of the ADL capacity and takes
   the secant root, exact on a linear piece of ``F``. The ``x`` kept always has
@@ -145,10 +145,12 @@ __all__ = [
     "LiquidationConfig",
     "LiquidationEvents",
     "LiquidationResult",
+    "adl_book_orders",
     "adl_ranking",
     "adl_scores",
     "liquidate",
     "liquidation_priority",
+    "min_adl_quantity",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -903,11 +905,12 @@ def _cap_cumulative(cap: FloatArray, room: float) -> FloatArray:
     return np.minimum(np.diff(cum, prepend=0.0), cap)
 
 
-def _book_order(f1: FloatArray, cap: FloatArray, xs: FloatArray) -> FloatArray:
-    """Book order per event (rows: one per ADL quantity in ``xs``, coins).
+def adl_book_orders(f1: FloatArray, cap: FloatArray, xs: FloatArray) -> FloatArray:
+    """What still goes to the book per event after ADL takes ``x`` coins (rows: ``xs``).
 
-    ``x`` coins are taken from the queue ``cap`` in event order: each event gives up to its
-    capacity before the next one gives anything.
+    ``x`` coins are taken from the queue ``cap`` (coins each event may give to ADL) in event
+    order: each event gives up to its capacity before the next one gives anything. ``f1`` is
+    each event's order before ADL, coins. Returns an array of shape ``(len(xs), len(f1))``.
     """
     start = np.cumsum(cap) - cap
     taken = np.clip(xs[:, None] - start, 0.0, cap)
@@ -919,7 +922,7 @@ _ADL_RTOL = 1e-10  # final bracket width as a fraction of the ADL capacity, coin
 _ADL_CELLS = 1_000_000  # cap on grid points x events held at once
 
 
-def _min_adl(fund_at: Any, x_max: float, n_events: int) -> float:
+def min_adl_quantity(fund_at: Any, x_max: float, n_events: int) -> float:
     """Smallest ADL quantity x in [0, x_max] (coins) with ``fund_at(x) >= 0``.
 
     ``fund_at`` maps an array of candidate quantities to the fund (USD) each leaves after
@@ -1060,10 +1063,10 @@ def liquidate(
             sel = side == liq_side
             room = float(pos.size[queue].sum()) - float(want_dry[sel].sum())
             cap[sel] = _cap_cumulative(cap[sel], max(room, 0.0))
-        x = _min_adl(
-            lambda xs: fund_if_walked(_book_order(f1, cap, xs)), float(cap.sum()), idx.size
+        x = min_adl_quantity(
+            lambda xs: fund_if_walked(adl_book_orders(f1, cap, xs)), float(cap.sum()), idx.size
         )
-        want_def = f1 - _book_order(f1, cap, np.array([x]))[0]
+        want_def = f1 - adl_book_orders(f1, cap, np.array([x]))[0]
 
     # ADL: serve each liquidated side from the opposite side's ranking.
     adl_event, adl_cp, adl_qty = _adl_all(ranked, pos.size, side, want_dry + want_def)

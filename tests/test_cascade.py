@@ -177,19 +177,26 @@ def test_deficit_rule_socialise_vs_adl_hand_computed():
     assert soc.socialised_usd == pytest.approx(10.0)
     assert soc.adl_qty == 0.0 and soc.insurance_fund_final == 0.0
     assert soc.pnl["adl_longs"] < 0
-    # "adl" with an empty fund: rho = 0, all 60 coins closed against the longs at $11.
+    # "adl" takes only what the fund cannot cover (perpsbook.liquidation's rule). The
+    # ignition left 50 @ 11 and 100 @ 12. Empty fund: walking 60 - x coins costs
+    # 50 * 11 + (10 - x) * 12 against 11 * (60 - x) at bankruptcy, a deficit of (10 - x),
+    # so x = 10: 50 coins bought @ 11 ($550, no deficit), 10 ADL'd at $11; the MM hedges
+    # the 50 @ 12 -> price 12; forced buying 550 + 600.
     adl = run_cascade(book, tr, CascadeParams(ignition_qty=150.0, deficit_rule="adl"))
-    assert adl.adl_qty == pytest.approx(60.0)
-    assert adl.total_forced_buy_notional == 0.0
-    assert adl.final_price == 11.0
-    # With $5 in the fund: rho = 1/2, 30 coins ADL'd, 30 bought @ 11 (no deficit left);
-    # the MM hedges those 30: 20 @ 11 + 10 @ 12 -> price 12.
+    assert adl.adl_qty == pytest.approx(10.0)
+    assert adl.stages.liquidated_notional[1] == pytest.approx(550.0)
+    assert adl.total_forced_buy_notional == pytest.approx(1_150.0)
+    assert adl.insurance_fund_final == pytest.approx(0.0, abs=1e-9)
+    assert adl.final_price == 12.0
+    # With $5 in the fund the fund covers (10 - x) <= 5: x = 5, 55 bought for
+    # 50 * 11 + 5 * 12 = $610, the fund ends at 0; the MM hedges 55 @ 12.
     half = run_cascade(
         book, tr, CascadeParams(ignition_qty=150.0, deficit_rule="adl", insurance_fund=5.0)
     )
-    assert half.adl_qty == pytest.approx(30.0)
-    assert half.stages.liquidated_notional[1] == pytest.approx(330.0)
-    assert half.insurance_fund_final == pytest.approx(5.0)
+    assert half.adl_qty == pytest.approx(5.0)
+    assert half.stages.liquidated_notional[1] == pytest.approx(610.0)
+    assert half.stages.hedge_qty[1] == pytest.approx(55.0)
+    assert half.insurance_fund_final == pytest.approx(0.0, abs=1e-9)
     assert half.final_price == 12.0
     for r in (soc, adl, half):
         assert r.ledger_imbalance <= 1e-9 * max(r.ledger.gross_usd(), 1.0)
