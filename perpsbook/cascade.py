@@ -1415,6 +1415,80 @@ class CascadeResult:
         """Deterministic plain-text table of the stages, then the summary lines."""
         return _stage_table(self)
 
+    def tranche_stages(self) -> npt.NDArray[np.int64]:
+        """The stage in which each tranche was liquidated, -1 if it never was.
+
+        Tranches are liquidated in order, so tranche ``i`` belongs to the first stage whose
+        running count of liquidated tranches exceeds ``i``: one ``searchsorted`` on the
+        cumulative ``stages.n_tranches`` column.
+
+        Returns
+        -------
+        ndarray of int64, shape (tranches.n,)
+            Stage index (0 = ignition, which never liquidates) or -1.
+        """
+        cum = np.cumsum(self.stages.n_tranches)
+        idx = np.arange(1, self.tranches.n + 1)
+        stage = np.searchsorted(cum, idx, side="left").astype(np.int64)
+        stage[idx > self.n_liquidated] = -1
+        return stage
+
+    def headline(self) -> str:
+        """The headline numbers as a few aligned, deterministic lines of text.
+
+        Works for a rocket (``params.side = +1``: buying) and a crash (``-1``: selling),
+        and for a cascade that liquidates nothing.
+
+        Returns
+        -------
+        str
+            Ignition (USD, coins, price move in USD per coin), tranches and coins
+            liquidated, the market makers' hedges (coins, USD), the forced buying or selling
+            (USD) and the amplification (forced USD per ignition USD), the final price (USD
+            per coin) and the P&L (USD, marked at the final price) of the market makers, the
+            insurance fund and the ignitor.
+        """
+        word = "buy" if self.params.side == 1 else "sell"
+        first = self.records[0].price_after
+        p0, p1 = self.initial_price, self.final_price
+        pnl = self.pnl
+        adl = f"; {self.adl_qty:,.0f} coins closed by ADL" if self.adl_qty > 0 else ""
+        plural = "s" if self.n_stages != 1 else ""
+        lines = [
+            (
+                "ignition",
+                f"${self.ignition_notional:,.0f} of spot {word}ing "
+                f"({self.ignition_qty:,.0f} coins): {p0:,.3f} -> {first:,.2f} USD per coin",
+            ),
+            (
+                "liquidated",
+                f"{self.n_liquidated} of {self.tranches.n} tranches, "
+                f"{self.total_liquidated_qty:,.0f} coins; the engine's orders cost "
+                f"${self.total_liquidated_notional:,.0f}{adl}",
+            ),
+            (
+                "hedges",
+                f"{self.total_hedge_qty:,.0f} coins of spot for ${self.total_hedge_notional:,.0f}",
+            ),
+            (
+                f"forced {word}ing",
+                f"${self.total_forced_buy_notional:,.0f} = "
+                f"{self.amplification:,.1f} x the ignition",
+            ),
+            (
+                "final price",
+                f"{p1:,.2f} USD per coin ({p1 / p0 - 1.0:+.1%} from {p0:,.3f}), "
+                f"after {self.n_stages} stage{plural}",
+            ),
+            (
+                "P&L at the end",
+                f"market makers {_signed_usd(pnl['market_maker'])}, insurance fund "
+                f"{_signed_usd(pnl['insurance_fund'])}, ignitor {_signed_usd(pnl['ignitor'])}",
+            ),
+        ]
+        width = max(len(k) for k, _ in lines)
+        return "\n".join(f"{k:<{width}}  {v}" for k, v in lines)
+
     def __repr__(self) -> str:
         kind = "rocket" if self.params.side == 1 else "crash"
         return (
@@ -1530,6 +1604,12 @@ _TABLE_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("cum_forced_buy_notional", "cum_forced_usd", "{:,.0f}"),
     ("unfilled_qty", "unfilled", "{:,.0f}"),
 )
+
+
+def _signed_usd(usd: float) -> str:
+    # Rounded first so that a loss of a fraction of a dollar never prints as "-$0".
+    usd = round(float(usd))
+    return f"{'-' if usd < 0 else '+'}${abs(usd):,.0f}"
 
 
 def _cell(fmt: str, value: Any) -> str:

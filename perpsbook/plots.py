@@ -1466,10 +1466,11 @@ __all__ += [
 # Chapter "Introduction" (book/intro.ipynb): the RocketCoin cascade in one picture
 # ======================================================================================
 # The figure reads a perpsbook.cascade.CascadeResult (e.g. perpsbook.scenarios.rocketcoin()
-# .run()); the two small helpers below turn its per-stage records into what is drawn, so
-# that the drawing itself holds no arithmetic that could go untested.
+# .run()); price_staircase turns its per-stage prices into the line that is drawn, and the
+# result itself says which stage liquidated each tranche (CascadeResult.tranche_stages), so
+# that the drawing holds no arithmetic that could go untested.
 
-__all__ += ["cascade_headline", "price_staircase", "rocket_overview_figure", "tranche_stages"]
+__all__ += ["price_staircase", "rocket_overview_figure"]
 
 _INTRO_WORD = {1: "buy", -1: "sell"}
 
@@ -1508,98 +1509,12 @@ def price_staircase(result: Any) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def tranche_stages(result: Any) -> np.ndarray:
-    """The stage in which each tranche of a cascade was liquidated, -1 if it never was.
-
-    The cascade liquidates tranches in order (see :mod:`perpsbook.cascade`), so tranche
-    ``i`` belongs to the first stage whose running count of liquidated tranches exceeds
-    ``i``: one ``searchsorted`` on the cumulative ``n_tranches`` column.
-
-    Parameters
-    ----------
-    result : CascadeResult
-
-    Returns
-    -------
-    ndarray of int64, shape (n_tranches,)
-        Stage index (0 = ignition, which never liquidates) or -1.
-    """
-    cum = np.cumsum(result.stages.n_tranches)
-    idx = np.arange(1, result.tranches.n + 1)
-    stage = np.searchsorted(cum, idx, side="left").astype(np.int64)
-    stage[idx > result.n_liquidated] = -1
-    return stage
-
-
-def cascade_headline(result: Any) -> str:
-    """The headline numbers of a cascade as a few aligned, deterministic lines of text.
-
-    Parameters
-    ----------
-    result : CascadeResult
-        A rocket (``params.side = +1``: buying) or a crash (``-1``: selling).
-
-    Returns
-    -------
-    str
-        Ignition (USD, coins, price move), tranches and coins liquidated, the market
-        makers' hedges (coins, USD), forced buying (USD) and the amplification (forced USD
-        per ignition USD), the final price (USD per coin) and the P&L (USD, marked at the
-        final price) of the market makers, the insurance fund and the ignitor.
-    """
-    word = _INTRO_WORD[int(result.params.side)]
-    first = result.records[0].price_after
-    p0, p1 = result.initial_price, result.final_price
-    pnl = result.pnl
-    lines = [
-        (
-            "ignition",
-            f"${result.ignition_notional:,.0f} of spot {word}ing "
-            f"({result.ignition_qty:,.0f} coins): {p0:,.3f} -> {first:,.2f} USD per coin",
-        ),
-        (
-            "liquidated",
-            f"{result.n_liquidated} of {result.tranches.n} tranches, "
-            f"{result.total_liquidated_qty:,.0f} coins; the engine's orders cost "
-            f"${result.total_liquidated_notional:,.0f}"
-            + (f"; {result.adl_qty:,.0f} coins closed by ADL" if result.adl_qty > 0 else ""),
-        ),
-        (
-            "hedges",
-            f"{result.total_hedge_qty:,.0f} coins of spot for ${result.total_hedge_notional:,.0f}",
-        ),
-        (
-            f"forced {word}ing",
-            f"${result.total_forced_buy_notional:,.0f} = "
-            f"{result.amplification:,.1f} x the ignition",
-        ),
-        (
-            "final price",
-            f"{p1:,.2f} USD per coin ({p1 / p0 - 1.0:+.1%} from {p0:,.3f}), "
-            f"after {result.n_stages} stage{'s' if result.n_stages != 1 else ''}",
-        ),
-        (
-            "P&L at the end",
-            f"market makers {_intro_signed(pnl['market_maker'])}, insurance "
-            f"fund {_intro_signed(pnl['insurance_fund'])}, ignitor {_intro_signed(pnl['ignitor'])}",
-        ),
-    ]
-    width = max(len(k) for k, _ in lines)
-    return "\n".join(f"{k:<{width}}  {v}" for k, v in lines)
-
-
-def _intro_signed(usd: float) -> str:
-    # Rounded first so that a loss of a fraction of a dollar never prints as "-$0".
-    usd = round(float(usd))
-    return f"{'-' if usd < 0 else '+'}${abs(usd):,.0f}"
-
-
 def _intro_price_panel(ax: Any, result: Any) -> None:
     x, y = price_staircase(result)
     n = len(result.stages)
     trig = result.tranches.trigger_price
     usd = result.tranches.notional_at_trigger
-    stage = tranche_stages(result)
+    stage = result.tranche_stages()
     done = stage >= 0
     for i in range(trig.size):
         color = COLORS["short"] if done[i] else COLORS["light"]
@@ -1738,10 +1653,10 @@ def rocket_overview_figure(result: Any, *, title: str | None = None) -> Figure:
     Left: the last traded price (USD per coin) as a staircase (:func:`price_staircase`),
     each tranche's liquidation price as a dotted line labelled on the right with its USD
     value at that price (vermillion if liquidated, grey if never reached) and a marker at
-    the stage that liquidated it (:func:`tranche_stages`). Right: per stage, the ignition's
-    USD and the forced USD -- the liquidation engine's market orders stacked with the
-    market makers' hedges -- with the running total and its ratio to the ignition (the
-    amplification of :class:`perpsbook.cascade.CascadeResult`).
+    the stage that liquidated it (:meth:`perpsbook.cascade.CascadeResult.tranche_stages`).
+    Right: per stage, the ignition's USD and the forced USD -- the liquidation engine's
+    market orders stacked with the market makers' hedges -- with the running total and its
+    ratio to the ignition (the amplification of :class:`perpsbook.cascade.CascadeResult`).
 
     Parameters
     ----------

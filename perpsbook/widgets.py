@@ -602,7 +602,7 @@ def rocket_explorer(ignition: float = 200_000.0, hedge_ratio: float = 1.0) -> wi
     Each change runs ``perpsbook.scenarios.rocketcoin(ignition=..., hedge_ratio=...).run()``
     (the default variant, a few milliseconds) and shows
     :func:`perpsbook.plots.rocket_overview_figure` with the headline numbers of
-    :func:`perpsbook.plots.cascade_headline` below it.
+    :meth:`perpsbook.cascade.CascadeResult.headline` below it.
 
     Parameters
     ----------
@@ -653,7 +653,7 @@ def rocket_explorer(ignition: float = 200_000.0, hedge_ratio: float = 1.0) -> wi
     def redraw(*_: Any) -> None:
         result = rocketcoin(ignition=ign.value, hedge_ratio=h.value).run()
         fig = _plots.rocket_overview_figure(result)
-        _intro_show_png(out, fig, _plots.cascade_headline(result))
+        _intro_show_png(out, fig, result.headline())
 
     ign.observe(redraw, names="value")
     h.observe(redraw, names="value")

@@ -492,6 +492,29 @@ def test_refill_semantics(book):
     np.testing.assert_array_equal(both.bid_sizes, [0.5, 1.25])
 
 
+def test_refill_one_restores_the_reference_bit_for_bit():
+    # Thirds and elevenths minus tenths do not round-trip: after three 0.1-coin buys the
+    # $10 ask holds 1/3 - 0.1 - 0.1 - 0.1 coins and cur + (ref - cur) misses 1/3 by an ulp,
+    # so only an exact restore gives the reference back.
+    ref = OrderBook.from_levels(
+        bids=[(9.5, 0.25), (9.0, 5 / 11), (8.0, 1.0)],
+        asks=[(10.0, 1 / 3), (11.0, 6 / 7), (12.0, 2.0)],
+    )
+    b = ref
+    for _ in range(3):
+        b = b.buy(0.1).book_after
+    b = b.sell(0.25).book_after  # takes the whole $9.50 bid
+    for _ in range(3):
+        b = b.sell(0.1).book_after
+    assert b.bid_prices.tolist() == [9.0, 8.0] and b.ask_prices.tolist() == [10.0, 11.0, 12.0]
+    cur, full = b.ask_sizes[0], ref.ask_sizes[0]
+    assert cur + (full - cur) != full  # the naive formula would leave it off by rounding
+    out = b.refill(ref, 1.0)
+    assert out == ref
+    for name in ("bid_prices", "bid_sizes", "ask_prices", "ask_sizes"):
+        assert getattr(out, name).tobytes() == getattr(ref, name).tobytes(), name
+
+
 def test_refill_keeps_grown_and_new_levels(book):
     grown = OrderBook.from_levels(bids=[(9.5, 4), (9, 5)], asks=[(11, 0.5), (13, 1)])
     out = grown.refill(book, 0.5)
@@ -647,6 +670,37 @@ def test_refill_restores_between_after_and_reference(b, s, frac, fraction):
     consumed = depth(b, s) - depth(after, s)
     assert depth(r, s) == pytest.approx(depth(after, s) + fraction * consumed, rel=1e-9, abs=1e-9)
     assert after.refill(b, 1.0) == b
+
+
+def _sizes_on(b: OrderBook, s: int, grid: np.ndarray) -> np.ndarray:
+    """Coins of side ``s`` of ``b`` at each price of ``grid`` (0 where there is no level)."""
+    prices, sizes = (b.ask_prices, b.ask_sizes) if s == 1 else (b.bid_prices, b.bid_sizes)
+    level = dict(zip(prices.tolist(), sizes.tolist(), strict=True))
+    assert set(level) <= set(grid.tolist())
+    return np.array([level.get(p, 0.0) for p in grid.tolist()])
+
+
+@settings(max_examples=100)
+@given(
+    books(),
+    st.lists(st.tuples(sides, st.floats(0.01, 0.9)), min_size=1, max_size=6),
+    fractions,
+    fractions,
+)
+def test_refill_per_level_between_current_and_reference_monotone(b, orders, f1, f2):
+    after = b
+    for s, frac in orders:  # several partial consumptions, on either side
+        after = after.market_order(s, frac * depth(after, s)).book_after
+    lo, hi = sorted((f1, f2))
+    books_by_fraction = [after.refill(b, f) for f in (0.0, lo, hi, 1.0)]
+    assert books_by_fraction[-1] == b  # exactly, including fully consumed levels
+    for s in (1, -1):
+        grid = b.ask_prices if s == 1 else b.bid_prices
+        ref, cur = _sizes_on(b, s, grid), _sizes_on(after, s, grid)
+        sizes = np.vstack([cur, *(_sizes_on(r, s, grid) for r in books_by_fraction), ref])
+        np.testing.assert_array_equal(sizes[1], cur)  # fraction 0 restores nothing
+        # current <= fraction 0 <= lo <= hi <= fraction 1 <= reference, level by level
+        assert np.all(np.diff(sizes, axis=0) >= 0)
 
 
 def test_fill_is_frozen(book):

@@ -25,6 +25,7 @@ from perpsbook.cascade import (
 from perpsbook.errors import InvalidInputError, PerpsbookError
 from perpsbook.margin import ALTCOIN
 from perpsbook.positions import Positions
+from perpsbook.scenarios import rocketcoin, rocketcoin_crash
 
 # ----------------------------------------------------------------------------- fixtures
 
@@ -507,3 +508,104 @@ def test_params_helpers():
     q = p.replace(ignition_notional=1000.0)
     assert q.ignition_qty is None and q.ignition_notional == 1000.0
     assert json.dumps(p.to_dict())
+
+
+# ------------------------------------------------------------ result queries: tranche_stages
+
+
+def test_tranche_stages_hand_computed():
+    # The three-stage cascade above: $11 goes in stage 1, $12 in stage 2, $14 never.
+    r = run_cascade(small_book(), small_tranches(), params())
+    stage = r.tranche_stages()
+    assert stage.dtype == np.int64
+    assert stage.tolist() == [1, 2, -1]
+    # h = 2 reaches the third tranche (at $13) in stage 3
+    r = run_cascade(small_book(), small_tranches(third=13.0), params(hedge_ratio=2.0))
+    assert r.tranche_stages().tolist() == [1, 2, 3]
+
+
+def test_tranche_stages_rocketcoin_one_per_stage():
+    np.testing.assert_array_equal(rocketcoin().run().tranche_stages(), [1, 2, 3, 4, 5])
+
+
+def test_tranche_stages_partial_and_none():
+    # h = 0: the first layer alone lifts the price $11 -> $11.50; T2 at $12 is never reached
+    np.testing.assert_array_equal(
+        rocketcoin(hedge_ratio=0.0).run().tranche_stages(), [1, -1, -1, -1, -1]
+    )
+    np.testing.assert_array_equal(rocketcoin(ignition=100_000.0).run().tranche_stages(), [-1] * 5)
+    # flat book: stage 1 empties the ladder at $19.99, so T2-T5 all go in stage 2
+    np.testing.assert_array_equal(rocketcoin("flat_book").run().tranche_stages(), [1, 2, 2, 2, 2])
+    # a crash liquidates its longs in order too
+    np.testing.assert_array_equal(rocketcoin_crash().run().tranche_stages(), [1, 2, 3, 4, 5])
+
+
+@settings(max_examples=40)
+@given(
+    ignition=st.floats(10_000.0, 3_000_000.0),
+    h=st.floats(0.0, 2.0),
+    lag=st.integers(0, 2),
+)
+def test_tranche_stages_agree_with_stage_counts(ignition, h, lag):
+    r = rocketcoin(ignition=ignition, hedge_ratio=h, lag=lag).run()
+    stage = r.tranche_stages()
+    done = stage[stage >= 0]
+    assert done.size == r.n_liquidated
+    assert np.all(stage[: r.n_liquidated] >= 1)  # the ignition itself liquidates nothing
+    assert np.all(stage[r.n_liquidated :] == -1)
+    assert np.all(np.diff(done) >= 0)  # liquidated in order
+    counts = np.bincount(done, minlength=r.n_stages)
+    np.testing.assert_array_equal(counts, r.stages.n_tranches)
+
+
+# ------------------------------------------------------------------ result queries: headline
+
+
+def test_headline_hand_computed():
+    # The three-stage cascade above: ignition 150 coins for $1,550 (mid 9.5 -> 11), 70 coins
+    # liquidated for $810, 70 hedged for $820, $1,630 forced = 1.05 x; MM -$10, fund +$26.90
+    # (prints +$27), ignitor 150 x 12 - 1,550 = +$250.
+    r = run_cascade(small_book(), small_tranches(), params())
+    assert r.headline().splitlines() == [
+        "ignition        $1,550 of spot buying (150 coins): 9.500 -> 11.00 USD per coin",
+        "liquidated      2 of 3 tranches, 70 coins; the engine's orders cost $810",
+        "hedges          70 coins of spot for $820",
+        "forced buying   $1,630 = 1.1 x the ignition",
+        "final price     12.00 USD per coin (+26.3% from 9.500), after 3 stages",
+        "P&L at the end  market makers -$10, insurance fund +$27, ignitor +$250",
+    ]
+
+
+def test_headline_rounds_a_cents_loss_to_plus_zero():
+    # One tranche of 25.2 coins at $11: the engine takes 25.2 of the 50 coins left at $11,
+    # the hedge the other 24.8 and 0.4 at $12, so the market makers lose 0.4 x $1 = $0.40.
+    r = run_cascade(small_book(), Tranches([11.0], [25.2], [11.5]), params())
+    assert r.pnl["market_maker"] == pytest.approx(-0.4, abs=1e-9)
+    assert r.headline().splitlines()[-1] == (
+        "P&L at the end  market makers +$0, insurance fund +$10, ignitor +$250"
+    )
+
+
+def test_headline_rocketcoin():
+    assert rocketcoin().run().headline().splitlines() == [
+        "ignition        $200,000 of spot buying (19,054 coins): 9.995 -> 11.00 USD per coin",
+        "liquidated      5 of 5 tranches, 748,327 coins; the engine's orders cost $10,276,654",
+        "hedges          748,327 coins of spot for $10,673,467",
+        "forced buying   $20,950,121 = 104.8 x the ignition",
+        "final price     16.22 USD per coin (+62.3% from 9.995), after 6 stages",
+        "P&L at the end  market makers -$396,813, insurance fund -$32,262, ignitor +$109,057",
+    ]
+
+
+def test_headline_crash_adl_and_singular():
+    crash = rocketcoin_crash().run().headline()
+    assert "forced selling  $8,982,946 = 49.6 x the ignition" in crash
+    assert "3.78 USD per coin (-62.2% from 10.005)" in crash
+    assert "buying" not in crash
+    flat = rocketcoin("flat_book").run().headline()
+    assert "; 657,418 coins closed by ADL" in flat
+    assert "ADL" not in rocketcoin().run().headline()
+    fizzle = rocketcoin(ignition=100_000.0).run().headline()
+    assert "after 1 stage\n" in fizzle
+    assert "0 of 5 tranches" in fizzle and "= 0.0 x the ignition" in fizzle
+    assert "-$0" not in fizzle

@@ -1,4 +1,4 @@
-"""Tests of the introduction chapter's figure, text helpers and panel (perpsbook.plots/widgets)."""
+"""Tests of the introduction chapter's figure helpers and panel (perpsbook.plots/widgets)."""
 
 from __future__ import annotations
 
@@ -47,72 +47,15 @@ def test_price_staircase_no_liquidation():
     np.testing.assert_allclose(y, [9.995, 9.995, 10.51, 10.51])
 
 
-# ------------------------------------------------------------------ tranche_stages
-
-
-def test_tranche_stages_default_one_per_stage(default):
-    np.testing.assert_array_equal(plots.tranche_stages(default), [1, 2, 3, 4, 5])
-
-
-def test_tranche_stages_partial_and_none():
-    # h = 0: the first layer alone lifts the price $11 -> $11.50; T2 at $12 is never reached
-    np.testing.assert_array_equal(
-        plots.tranche_stages(rocketcoin(hedge_ratio=0.0).run()), [1, -1, -1, -1, -1]
-    )
-    np.testing.assert_array_equal(
-        plots.tranche_stages(rocketcoin(ignition=100_000.0).run()), [-1] * 5
-    )
-    # flat book: stage 1 empties the ladder at $19.99, so T2-T5 all go in stage 2
-    np.testing.assert_array_equal(
-        plots.tranche_stages(rocketcoin("flat_book").run()), [1, 2, 2, 2, 2]
-    )
-
-
 @settings(max_examples=40)
-@given(
-    ignition=st.floats(10_000.0, 3_000_000.0),
-    h=st.floats(0.0, 2.0),
-    lag=st.integers(0, 2),
-)
-def test_tranche_stages_agree_with_stage_counts(ignition, h, lag):
-    r = rocketcoin(ignition=ignition, hedge_ratio=h, lag=lag).run()
-    stage = plots.tranche_stages(r)
-    done = stage[stage >= 0]
-    assert done.size == r.n_liquidated
-    assert np.all(stage[: r.n_liquidated] >= 1)  # the ignition itself liquidates nothing
-    assert np.all(np.diff(done) >= 0)  # liquidated in order
-    counts = np.bincount(done, minlength=r.n_stages)
-    np.testing.assert_array_equal(counts, r.stages.n_tranches)
-    # and the staircase starts at the initial price, ends at the final one, never falls
-    _, y = plots.price_staircase(r)
+@given(st.sampled_from([rocketcoin, rocketcoin_crash]), st.floats(10_000.0, 3_000_000.0))
+def test_price_staircase_moves_one_way_from_initial_to_final_price(scenario, ignition):
+    r = scenario(ignition=ignition, hedge_ratio=1.5).run()
+    x, y = plots.price_staircase(r)
+    assert x.size == y.size == 2 * r.n_stages + 2
     assert y[0] == r.initial_price and y[-1] == r.final_price
-    assert np.all(np.diff(y) >= 0)
-
-
-# ------------------------------------------------------------------ cascade_headline
-
-
-def test_cascade_headline_default(default):
-    assert plots.cascade_headline(default).splitlines() == [
-        "ignition        $200,000 of spot buying (19,054 coins): 9.995 -> 11.00 USD per coin",
-        "liquidated      5 of 5 tranches, 748,327 coins; the engine's orders cost $10,276,654",
-        "hedges          748,327 coins of spot for $10,673,467",
-        "forced buying   $20,950,121 = 104.8 x the ignition",
-        "final price     16.22 USD per coin (+62.3% from 9.995), after 6 stages",
-        "P&L at the end  market makers -$396,813, insurance fund -$32,262, ignitor +$109,057",
-    ]
-
-
-def test_cascade_headline_crash_adl_and_singular():
-    crash = plots.cascade_headline(rocketcoin_crash().run())
-    assert "forced selling  $8,982,946 = 49.6 x the ignition" in crash
-    assert "3.78 USD per coin (-62.2% from 10.005)" in crash
-    flat = plots.cascade_headline(rocketcoin("flat_book").run())
-    assert "; 657,418 coins closed by ADL" in flat
-    fizzle = plots.cascade_headline(rocketcoin(ignition=100_000.0).run())
-    assert "after 1 stage\n" in fizzle
-    assert "0 of 5 tranches" in fizzle and "= 0.0 x the ignition" in fizzle
-    assert "-$0" not in fizzle
+    assert np.all(r.params.side * np.diff(y) >= 0)  # a rocket never falls, a crash never rises
+    np.testing.assert_array_equal(y[2:-1:2], r.stages.price_after)
 
 
 # ------------------------------------------------------------------ rocket_overview_figure
