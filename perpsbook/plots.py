@@ -268,8 +268,9 @@ def funding_year_figure(stats: Any, *, title: str = "Funding by calendar year") 
     for ax in (ax1, ax2):
         ax.set_xticks(np.arange(years.size), [str(y) for y in years], rotation=45)
         ax.set_xlabel("calendar year (UTC; first and last years partial)")
-        ax.legend(loc="upper right")
     fig.suptitle(title, fontweight="bold")
+    # one legend under both panels: inside either it would hide the tallest bars
+    fig.legend(*ax1.get_legend_handles_labels(), loc="outside lower center", ncols=len(stats))
     return fig
 
 
@@ -341,12 +342,12 @@ def _draw_event(ax_p: Any, ax_v: Any, bars: Any, day: Any, label: str | None) ->
     )
     ax_p.plot(t, bars.close, color=COLORS["neutral"], lw=1.2, label="4-h close")
     ax_p.yaxis.set_major_formatter(usd_formatter())
-    ax_p.set_ylabel("BTCUSDT perp price\n(USD per BTC)")
+    ax_p.set_ylabel("BTCUSDT price (USD per BTC)")
     ax_p.set_title(label or str(np.datetime64(day, "D")))
     width = np.timedelta64(bars.interval_ms * 9 // 10, "ms")
     ax_v.bar(t, bars.quote_volume, width=width, color=COLORS["perp"])
     ax_v.yaxis.set_major_formatter(usd_formatter())
-    ax_v.set_ylabel("volume per 4-h bar (USD)")
+    ax_v.set_ylabel("volume per 4 h (USD)")
     ax_v.set_xlabel("time (UTC)")
     date_axis(ax_v)
 
@@ -398,13 +399,16 @@ def event_windows_figure(
     if len(windows) == 0:
         raise InvalidInputError("windows must hold at least one (label, bars, day), got none")
     n = len(windows)
+    # Three columns must fit the page (about 10 in) for the tick labels to stay readable;
+    # long column titles can be split with "\n".
     fig, axes = plt.subplots(
-        2, n, figsize=(4.2 * n, 5.8), squeeze=False, gridspec_kw={"height_ratios": [3, 2]}
+        2, n, figsize=(3.4 * n, 6.2), squeeze=False, gridspec_kw={"height_ratios": [3, 2]}
     )
     for j, (label, bars, day) in enumerate(windows):
         axes[1, j].sharex(axes[0, j])
         _draw_event(axes[0, j], axes[1, j], bars, day, label)
         axes[0, j].tick_params(labelbottom=False)
+        axes[0, j].set_title(axes[0, j].get_title(), fontsize=10)
     axes[0, 0].legend(loc="lower left")
     fig.suptitle(title, fontweight="bold")
     return fig
@@ -644,6 +648,7 @@ def basis_trade_figure(
     time: Any,
     legs: Mapping[str, Any],
     *,
+    colors: Mapping[str, str] | None = None,
     title: str = "A cash-and-carry trade, leg by leg",
 ) -> Figure:
     """Cumulative P&L (USD) of the legs of a basis trade over time.
@@ -654,7 +659,10 @@ def basis_trade_figure(
         Settlement times (datetime64, UTC) or numbers (x axis).
     legs : mapping label -> array
         Cumulative USD of each leg at each time (e.g. long spot, short perp, funding
-        received, total).
+        received, total). The last one is drawn wider.
+    colors : mapping label -> colour, optional
+        Colour of some or all legs (e.g. ``COLORS["spot"]`` for the spot leg); the others
+        take the colour cycle.
     title : str
 
     Returns
@@ -665,11 +673,11 @@ def basis_trade_figure(
         raise InvalidInputError("legs must hold at least one series, got none")
     t = np.asarray(time)
     fig, ax = plt.subplots(figsize=(9, 4.2))
+    colors = colors or {}
     for i, (label, y) in enumerate(legs.items()):
         y = np.asarray(check_finite(f"legs[{label!r}]", y), dtype=np.float64)
-        ax.plot(
-            t, y, color=_CYCLE[i % len(_CYCLE)], lw=2.2 if i == len(legs) - 1 else 1.4, label=label
-        )
+        color = colors.get(label, _CYCLE[i % len(_CYCLE)])
+        ax.plot(t, y, color=color, lw=2.2 if i == len(legs) - 1 else 1.4, label=label)
     ax.axhline(0.0, color=COLORS["neutral"], lw=0.8)
     ax.yaxis.set_major_formatter(usd_formatter())
     ax.set_ylabel("cumulative P&L (USD)")
@@ -766,7 +774,7 @@ def book_ladder_figure(
     ax.barh(bp, bq, height=height, color=COLORS["long"], alpha=0.75, label="bids (offers to buy)")
     ax.axhline(book.mid, color=COLORS["neutral"], lw=0.9, ls="--")
     ax.annotate(
-        f"mid {book.mid:,.3f}, spread {book.spread:,.2f}",
+        f"mid {book.mid:,.3f} USD, spread {book.spread:,.2f} USD",
         xy=(1.0, book.mid),
         xycoords=("axes fraction", "data"),
         ha="right",
@@ -785,19 +793,22 @@ def book_ladder_figure(
             lw=0.8,
             label=f"taken by a market {_OB_SIDE_WORD[fill.side]} of {fill.qty:,.0f} coins",
         )
-        ax.axhline(fill.vwap, color=COLORS["spot"], lw=1.4, ls=":", label=f"VWAP {fill.vwap:,.4f}")
+        ax.axhline(fill.vwap, color=COLORS["spot"], lw=1.6, ls=":", label=f"VWAP {fill.vwap:,.4f}")
         ax.axhline(
             fill.last_price,
-            color=COLORS["spot"],
-            lw=1.4,
+            color=COLORS["long"],
+            lw=1.6,
             label=f"last traded price {fill.last_price:,.2f}",
         )
-    ax.yaxis.set_major_formatter(usd_formatter())
+    levels = np.concatenate([bp, ap])
+    if levels.size <= 24:  # one tick per level while they stay legible
+        ax.set_yticks(levels)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _pos=None: f"${y:,.2f}"))
     _ob_coins_axis(ax.xaxis)
     ax.set_xlabel("coins resting at the level")
     ax.set_ylabel("price (USD per coin)")
     ax.set_title(title)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=2)
     return fig
 
 
@@ -808,6 +819,10 @@ def ask_profile_figure(
     title: str = "How many coins sit at each ask price",
 ) -> Figure:
     """Coins per ask level against price, one line per book.
+
+    A book whose best ask lies above the lowest best ask among ``books`` is drawn at zero
+    coins from that price up to its own best ask (e.g. a book whose first levels were
+    eaten). Earlier books are drawn with wider lines, so coinciding lines stay visible.
 
     Parameters
     ----------
@@ -824,15 +839,28 @@ def ask_profile_figure(
     items = _ob_book_items(books)
     fig, ax = plt.subplots(figsize=(8, 4.2))
     styles = ("-", "--", "-.", ":")
-    top = 0.0
-    for i, (label, book) in enumerate(items):
+    sides = []
+    for _label, book in items:
         prices, sizes = book.ask_prices, book.ask_sizes
         if p_max is not None:
             keep = prices <= p_max
             prices, sizes = prices[keep], sizes[keep]
-        ax.step(prices, sizes, where="mid", ls=styles[i % len(styles)], label=label)
+        sides.append((prices, sizes))
+    starts = [p[0] for p, _ in sides if p.size]
+    low = min(starts) if starts else 0.0
+    top = 0.0
+    for i, ((label, _book), (prices, sizes)) in enumerate(zip(items, sides, strict=True)):
+        if prices.size and prices[0] > low:
+            tick = prices[1] - prices[0] if prices.size > 1 else prices[0] - low
+            pad = np.unique(np.clip([low, prices[0] - tick], low, None))
+            pad = pad[pad < prices[0]]
+            prices = np.concatenate([pad, prices])
+            sizes = np.concatenate([np.zeros(pad.size), sizes])
+        lw = max(2.6 - 0.5 * i, 1.2)
+        ax.step(prices, sizes, where="mid", ls=styles[i % len(styles)], lw=lw, label=label)
         top = max(top, float(sizes.max(initial=0.0)))
-    ax.set_ylim(0, 1.3 * top if top > 0 else 1.0)  # headroom for the legend
+    top = top if top > 0 else 1.0
+    ax.set_ylim(-0.04 * top, 1.3 * top)  # a line at zero clears the axis; legend headroom
     ax.xaxis.set_major_formatter(usd_formatter())
     ax.set_xlabel("ask price (USD per coin)")
     _ob_coins_axis(ax.yaxis)
@@ -852,10 +880,11 @@ def depth_impact_figure(
 ) -> Figure:
     """Three views of the ask side: cumulative depth, price impact and cost of buying Q.
 
-    Left: coins resting at or below each price (``OrderBook.cumulative_depth``). Middle:
-    last traded price (solid) and VWAP (dashed) after a market buy of Q coins
-    (``OrderBook.impact_curve`` and ``OrderBook.cost_curve / Q``). Right: USD paid for Q
-    coins (``OrderBook.cost_curve``). Every curve is one vectorised call per book.
+    Top left: coins resting at or below each price (``OrderBook.cumulative_depth``). Top
+    right: last traded price (solid) and VWAP (dashed) after a market buy of Q coins
+    (``OrderBook.impact_curve`` and ``OrderBook.cost_curve / Q``). Bottom left: USD paid
+    for Q coins (``OrderBook.cost_curve``). Bottom right: which colour is which book. Every
+    curve is one vectorised call per book.
 
     Parameters
     ----------
@@ -881,7 +910,8 @@ def depth_impact_figure(
     """
     items = _ob_book_items(books)
     q = _ob_qty_grid(q_max, n)
-    fig, (ax_d, ax_p, ax_c) = plt.subplots(1, 3, figsize=(12.5, 4.3))
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7.2))
+    ax_d, ax_p, ax_c, ax_key = axes.ravel()
     for label, book in items:
         last = book.impact_curve(1, q)
         cost = book.cost_curve(1, q)
@@ -904,6 +934,7 @@ def depth_impact_figure(
             textcoords="offset points",
             ha="right" if right else "left",
             fontsize=8,
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none", "alpha": 0.85},
         )
     ax_d.xaxis.set_major_formatter(usd_formatter())
     ax_d.set_xlabel("price (USD per coin)")
@@ -911,8 +942,7 @@ def depth_impact_figure(
     _ob_coins_axis(ax_p.xaxis)
     _ob_coins_axis(ax_c.xaxis)
     ax_d.set_ylabel("coins offered at or below the price")
-    ax_d.set_title("Cumulative ask depth")
-    ax_d.legend(loc="upper left")
+    ax_d.set_title("Cumulative ask depth")  # the key of the books is the fourth cell
     ax_p.yaxis.set_major_formatter(usd_formatter())
     ax_p.set_xlabel("market buy Q (coins)")
     ax_p.set_ylabel("price (USD per coin)")
@@ -922,9 +952,10 @@ def depth_impact_figure(
     ax_c.set_xlabel("market buy Q (coins)")
     ax_c.set_ylabel("USD paid for Q coins")
     ax_c.set_title("Cost of buying Q")
-    ax_c.legend(loc="upper left")
-    for ax in (ax_d, ax_p, ax_c):
-        ax.tick_params(axis="x", labelrotation=30)
+    for ax in (ax_p, ax_c):  # "200,000"-wide labels: at most five ticks on the Q axes
+        ax.xaxis.set_major_locator(mpl.ticker.MaxNLocator(5))
+    ax_key.axis("off")
+    ax_key.legend(*ax_d.get_legend_handles_labels(), loc="center", title="order book", fontsize=10)
     fig.suptitle(title, fontweight="bold")
     return fig
 
@@ -984,7 +1015,7 @@ def float_depth_figure(
         idx.append(int(hit[0]))
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
     ax1.loglog(f, cost, color=COLORS["spot"])
-    ax2.semilogx(f, price, color=COLORS["short"])
+    ax2.semilogx(f, price, color=COLORS["long"])
     ax2.axhline(p0, color=COLORS["neutral"], lw=0.8, ls="--", label=f"start {format_usd(p0)}")
     for i in idx:
         ax1.plot(f[i], cost[i], "o", color=COLORS["neutral"])
@@ -1057,10 +1088,10 @@ def order_impact_figure(
     # every change and the layout pass would double its rendering time.
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), layout="none")
     fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.86, wspace=0.25)
-    ax1.plot(q, last, color=COLORS["short"], label="last traded price")
+    ax1.plot(q, last, color=COLORS["long"], label="last traded price")
     ax1.plot(q, vwap, color=COLORS["spot"], ls="--", label="VWAP")
     ax1.axhline(fill.first_price, color=COLORS["neutral"], lw=0.8, ls=":")
-    ax1.plot([fill.qty], [fill.last_price], "o", color=COLORS["short"])
+    ax1.plot([fill.qty], [fill.last_price], "o", color=COLORS["long"])
     ax1.plot([fill.qty], [fill.vwap], "o", color=COLORS["spot"])
     ax1.axvline(fill.qty, color=COLORS["neutral"], lw=0.8, ls=":")
     ax1.annotate(
@@ -1216,7 +1247,7 @@ def maintenance_schedule_figure(
     rate = np.asarray(schedule.mmr_for(n))
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     ax1.plot(n, n * rate, color=COLORS["light"], lw=1.2, ls="--", label="notional × bracket MMR")
-    ax1.plot(n, mm, color=COLORS["neutral"], lw=1.8, label="minus maintenance amount (venue)")
+    ax1.plot(n, mm, color=COLORS["neutral"], lw=1.8, label="notional × MMR − maintenance amount")
     ax2.step(n, rate, where="post", color=COLORS["light"], lw=1.2, ls="--", label="bracket MMR")
     ax2.plot(n, mm / n, color=COLORS["neutral"], lw=1.8, label="effective rate MM / notional")
     for ax in (ax1, ax2):
@@ -1276,12 +1307,13 @@ def _draw_equity_panel(
     ax.yaxis.set_major_formatter(usd_formatter())
     ax.set_xlabel("mark price (USD per coin)")
     if legend:
+        below = mpl.transforms.offset_copy(ax.transAxes, fig=ax.figure, y=-30, units="points")
         ax.legend(
-            loc="upper left" if side > 0 else "upper right",
+            loc="upper center",
+            bbox_to_anchor=(0.5, 0.0),
+            bbox_transform=below,
+            ncols=2,
             fontsize=8,
-            frameon=True,
-            framealpha=0.9,
-            edgecolor="none",
         )
 
 

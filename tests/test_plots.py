@@ -81,6 +81,14 @@ def test_year_figure_bar_heights_are_the_stats():
     np.testing.assert_allclose(heights, s.annualised)
 
 
+def test_year_figure_has_one_legend_outside_the_bars():
+    stats = [funding_stats_by_year(load_funding(s)) for s in ("BTCUSDT", "ETHUSDT")]
+    fig = plots.funding_year_figure(stats)
+    assert all(ax.get_legend() is None for ax in fig.axes)
+    (legend,) = fig.legends
+    assert [t.get_text() for t in legend.get_texts()] == ["BTCUSDT", "ETHUSDT"]
+
+
 def test_empty_inputs_raise():
     with pytest.raises(InvalidInputError):
         plots.funding_year_figure([])

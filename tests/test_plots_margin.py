@@ -62,7 +62,7 @@ def test_schedule_figure_plots_the_continuous_maintenance_margin():
     fig = plots.maintenance_schedule_figure(sched)
     assert isinstance(fig, Figure)
     ax_mm, ax_rate = fig.axes
-    x, y = _line(ax_mm, "minus maintenance amount")
+    x, y = _line(ax_mm, "notional × MMR − maintenance amount")
     np.testing.assert_allclose(y, sched.maintenance_margin(x))
     # bracket floors drawn (those inside the plotted range)
     assert sorted(_vlines(ax_mm)) == pytest.approx(sorted(sched.floors[1:]))
@@ -101,6 +101,16 @@ def test_equity_figure_marks_liquidation_and_bankruptcy_prices():
         assert np.interp(lp, x, eq - mm) == pytest.approx(0.0, abs=0.5)
         assert np.interp(bp, x, eq) == pytest.approx(0.0, abs=1e-6)
         assert zoom.get_xlabel() == "mark price (USD per coin)"
+
+
+def test_equity_figure_legend_sits_under_the_axes():
+    pos = Positions.from_leverage(1, 1.0, 100_000.0, 10.0)
+    fig = plots.equity_vs_mark_figure(pos, [BINANCE, BYBIT, HYPERLIQUID, ALTCOIN], overview=False)
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    legend = ax.get_legend().get_window_extent()
+    assert legend.y1 < ax.get_window_extent().y0  # covers no line of the plot
+    assert legend.y0 >= fig.bbox.y0  # and is not cut off
 
 
 def test_equity_figure_one_row_and_never_liquidated_long():

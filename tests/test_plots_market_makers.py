@@ -75,6 +75,17 @@ def test_hedge_lag_figure_dashes_reference_paths():
     assert styles == ["-", "--"]
 
 
+def test_basis_trade_figure_colours_legs_by_role():
+    legs = {"spot": np.arange(5.0), "perp": -np.arange(5.0), "total": np.zeros(5)}
+    colors = {"spot": plots.COLORS["spot"], "perp": plots.COLORS["perp"]}
+    fig = plots.basis_trade_figure(np.arange(5), legs, colors=colors)
+    spot, perp, total = fig.axes[0].get_lines()[:3]
+    assert matplotlib.colors.same_color(spot.get_color(), plots.COLORS["spot"])
+    assert matplotlib.colors.same_color(perp.get_color(), plots.COLORS["perp"])
+    assert not matplotlib.colors.same_color(total.get_color(), plots.COLORS["perp"])
+    assert total.get_linewidth() > spot.get_linewidth()  # the last leg, the result, is wider
+
+
 def test_funding_rate_figure_zoom_panel_only_near_zero():
     premium = np.linspace(-0.01, 0.01, 401)
     fig = plots.funding_rate_figure(premium, {"no cap": fu.funding_rate(premium, cap=np.inf)})

@@ -65,6 +65,9 @@ def test_book_ladder_figure_shows_levels_and_fill():
     labels = ax.get_legend_handles_labels()[1]
     assert "VWAP 10.0192" in labels
     assert "last traded price 10.03" in labels
+    # a tick at every level drawn, written to the cent
+    np.testing.assert_allclose(sorted(ax.get_yticks()), [9.97, 9.98, 9.99, 10.01, 10.02, 10.03])
+    assert ax.yaxis.get_major_formatter()(10.0) == "$10.00"
     # more levels drawn when the fill went deeper than n_levels
     deep = plots.book_ladder_figure(book, n_levels=1, fill=book.buy(3_500.0))
     assert len(deep.axes[0].containers[0]) == 4
@@ -84,12 +87,35 @@ def test_ask_profile_figure_lines_and_cut():
     _assert_labelled(fig)
     lines = fig.axes[0].get_lines()
     assert len(lines) == 3
+    low = min(book.ask_prices[0] for book in books.values())
     for line, book in zip(lines, books.values(), strict=True):
-        x = line.get_xdata()
+        x, y = line.get_xdata(), line.get_ydata()
+        shown = book.ask_prices <= 15.0
         assert x.max() <= 15.0
-        np.testing.assert_array_equal(x, book.ask_prices[book.ask_prices <= 15.0])
+        # every level drawn; a book starting above the lowest best ask is drawn at zero
+        # from there up to its own best ask
+        np.testing.assert_array_equal(x[-shown.sum() :], book.ask_prices[shown])
+        np.testing.assert_array_equal(y[-shown.sum() :], book.ask_sizes[shown])
+        assert x[0] == low
+        assert np.all(y[: x.size - shown.sum()] == 0.0)
+    assert [line.get_linewidth() for line in lines] == sorted(
+        (line.get_linewidth() for line in lines), reverse=True
+    )  # earlier lines wider, so coinciding lines stay visible
     with pytest.raises(InvalidInputError, match="books"):
         plots.ask_profile_figure({})
+
+
+def test_ask_profile_figure_draws_eaten_levels_at_zero():
+    flat = order_book_profiles()["flat"]
+    after = flat.buy(20_000.0).book_after  # nothing left below 11.01
+    fig = plots.ask_profile_figure({"before": flat, "after": after}, p_max=12.5)
+    x, y = fig.axes[0].get_lines()[1].get_xdata(), fig.axes[0].get_lines()[1].get_ydata()
+    assert x[0] == flat.best_ask and y[0] == 0.0
+    assert after.best_ask == pytest.approx(11.01)
+    np.testing.assert_array_equal(y[x < after.best_ask], 0.0)
+    shown = after.ask_prices[after.ask_prices <= 12.5]
+    np.testing.assert_array_equal(x[x >= after.best_ask], shown)
+    assert fig.axes[0].get_ylim()[0] < 0.0  # the zero line is not hidden by the axis
 
 
 def test_depth_impact_figure_draws_the_package_curves():
@@ -111,6 +137,11 @@ def test_depth_impact_figure_draws_the_package_curves():
     assert len(ax_d.get_lines()) == 3
     # the anchor is marked
     assert any(list(ln.get_xdata()) == [20_000.0] for ln in ax_p.get_lines())
+    # which colour is which book: the fourth cell, not legends over the curves
+    key = fig.axes[3]
+    assert not key.axison and not key.has_data()
+    assert [t.get_text() for t in key.get_legend().get_texts()] == list(books)
+    assert ax_d.get_legend() is None and ax_c.get_legend() is None
 
 
 def test_depth_impact_figure_refuses_more_than_the_book_holds():
