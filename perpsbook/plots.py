@@ -204,7 +204,9 @@ def funding_history_figure(
     """
     histories = _as_list(histories)
     nrows = 2 if rolling else 1
-    fig, axes = plt.subplots(nrows, 1, figsize=(9, 3.2 * nrows + 0.6), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, 1, figsize=(9, 3.2 * nrows + 0.6), sharex=True, squeeze=False, layout="constrained"
+    )
     ax = axes[0, 0]
     for h in histories:
         ax.plot(h.time, h.rate, lw=0.6, alpha=0.85, color=symbol_color(h.symbol), label=h.symbol)
@@ -250,7 +252,7 @@ def funding_year_figure(stats: Any, *, title: str = "Funding by calendar year") 
         raise InvalidInputError("stats must hold at least one FundingYearStats, got none")
     years = np.unique(np.concatenate([s.year for s in stats]))
     width = 0.8 / len(stats)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
     for i, s in enumerate(stats):
         pos = np.searchsorted(years, s.year) + (i - (len(stats) - 1) / 2) * width
         color = symbol_color(s.symbol)
@@ -304,7 +306,7 @@ def funding_distribution_figure(
         lo = min(lo, *(c[1] for c in caps.values()))
         hi = max(hi, *(c[0] for c in caps.values()))
     edges = np.linspace(lo * 1.05, hi * 1.05, bins + 1)
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
     for h in histories:
         color = symbol_color(h.symbol)
         ax.hist(h.rate, bins=edges, histtype="step", lw=1.4, color=color, label=h.symbol)
@@ -372,7 +374,12 @@ def event_window_figure(bars: Any, day: Any, *, title: str | None = None) -> Fig
     if bars.n == 0:
         raise InvalidInputError("bars must contain at least one bar, got 0")
     fig, (ax_p, ax_v) = plt.subplots(
-        2, 1, figsize=(8, 5.5), sharex=True, gridspec_kw={"height_ratios": [3, 2]}
+        2,
+        1,
+        figsize=(8, 5.5),
+        sharex=True,
+        gridspec_kw={"height_ratios": [3, 2]},
+        layout="constrained",
     )
     _draw_event(ax_p, ax_v, bars, day, title)
     ax_p.legend(loc="lower left")
@@ -402,7 +409,12 @@ def event_windows_figure(
     # Three columns must fit the page (about 10 in) for the tick labels to stay readable;
     # long column titles can be split with "\n".
     fig, axes = plt.subplots(
-        2, n, figsize=(3.4 * n, 6.2), squeeze=False, gridspec_kw={"height_ratios": [3, 2]}
+        2,
+        n,
+        figsize=(3.4 * n, 6.2),
+        squeeze=False,
+        gridspec_kw={"height_ratios": [3, 2]},
+        layout="constrained",
     )
     for j, (label, bars, day) in enumerate(windows):
         axes[1, j].sharex(axes[0, j])
@@ -467,7 +479,7 @@ def hedge_impact_figure(
     usd = np.asarray(check_positive("forced_usd", forced_usd), dtype=np.float64)
     p0 = float(book.best_ask if price is None else price)
     h_grid = np.linspace(0.0, 2.0, 201)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True, layout="constrained")
     for h in hedge_ratios:
         ax1.plot(usd, forced_buy_prices(book, usd, h), label=f"h = {h:g}")
     short_usd = usd_formatter()
@@ -511,7 +523,12 @@ def hedge_lag_figure(
     if not paths:
         raise InvalidInputError("paths must hold at least one HedgePath, got none")
     fig, (ax1, ax2) = plt.subplots(
-        2, 1, figsize=(8, 5.6), sharex=True, gridspec_kw={"height_ratios": [3, 2]}
+        2,
+        1,
+        figsize=(8, 5.6),
+        sharex=True,
+        gridspec_kw={"height_ratios": [3, 2]},
+        layout="constrained",
     )
     for i, (label, path) in enumerate(paths.items()):
         style = {"marker": "o", "ms": 4, "color": _CYCLE[i % len(_CYCLE)], "label": label}
@@ -558,7 +575,7 @@ def mm_pnl_figure(
     x = np.asarray(check_positive("later_prices", later_prices), dtype=np.float64)
     if not pnls:
         raise InvalidInputError("pnls must hold at least one curve, got none")
-    fig, ax = plt.subplots(figsize=(8, 4.2))
+    fig, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
     for i, (label, y) in enumerate(pnls.items()):
         y = np.asarray(check_finite(f"pnls[{label!r}]", y), dtype=np.float64)
         color = _CYCLE[i % len(_CYCLE)]
@@ -611,7 +628,7 @@ def funding_rate_figure(
     if not rates:
         raise InvalidInputError("rates must hold at least one curve, got none")
     near = np.abs(x) <= zoom
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.2))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.2), layout="constrained")
     for i, (label, y) in enumerate(rates.items()):
         y = np.asarray(check_finite(f"rates[{label!r}]", y), dtype=np.float64)
         style = {"color": _CYCLE[i % len(_CYCLE)], "label": label, "ls": "-" if i == 0 else "--"}
@@ -672,7 +689,7 @@ def basis_trade_figure(
     if not legs:
         raise InvalidInputError("legs must hold at least one series, got none")
     t = np.asarray(time)
-    fig, ax = plt.subplots(figsize=(9, 4.2))
+    fig, ax = plt.subplots(figsize=(9, 4.2), layout="constrained")
     colors = colors or {}
     for i, (label, y) in enumerate(legs.items()):
         y = np.asarray(check_finite(f"legs[{label!r}]", y), dtype=np.float64)
@@ -769,7 +786,7 @@ def book_ladder_figure(
     bp, bq = book.bid_prices[:n_bid], book.bid_sizes[:n_bid]
     gaps = np.diff(np.sort(np.concatenate([bp, ap])))
     height = 0.8 * float(gaps.min())
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
     ax.barh(ap, aq, height=height, color=COLORS["short"], alpha=0.75, label="asks (offers to sell)")
     ax.barh(bp, bq, height=height, color=COLORS["long"], alpha=0.75, label="bids (offers to buy)")
     ax.axhline(book.mid, color=COLORS["neutral"], lw=0.9, ls="--")
@@ -837,7 +854,7 @@ def ask_profile_figure(
     Figure
     """
     items = _ob_book_items(books)
-    fig, ax = plt.subplots(figsize=(8, 4.2))
+    fig, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
     styles = ("-", "--", "-.", ":")
     sides = []
     for _label, book in items:
@@ -910,7 +927,7 @@ def depth_impact_figure(
     """
     items = _ob_book_items(books)
     q = _ob_qty_grid(q_max, n)
-    fig, axes = plt.subplots(2, 2, figsize=(10, 7.2))
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7.2), layout="constrained")
     ax_d, ax_p, ax_c, ax_key = axes.ravel()
     for label, book in items:
         last = book.impact_curve(1, q)
@@ -1013,7 +1030,7 @@ def float_depth_figure(
         if hit.size == 0:
             raise InvalidInputError(f"highlight {h!r} is not one of floats; add it to the grid")
         idx.append(int(hit[0]))
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
     ax1.loglog(f, cost, color=COLORS["spot"])
     ax2.semilogx(f, price, color=COLORS["long"])
     ax2.axhline(p0, color=COLORS["neutral"], lw=0.8, ls="--", label=f"start {format_usd(p0)}")
@@ -1245,7 +1262,7 @@ def maintenance_schedule_figure(
     n = np.sort(n)
     mm = np.asarray(schedule.maintenance_margin(n))
     rate = np.asarray(schedule.mmr_for(n))
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
     ax1.plot(n, n * rate, color=COLORS["light"], lw=1.2, ls="--", label="notional × bracket MMR")
     ax1.plot(n, mm, color=COLORS["neutral"], lw=1.8, label="notional × MMR − maintenance amount")
     ax2.step(n, rate, where="post", color=COLORS["light"], lw=1.2, ls="--", label="bracket MMR")
@@ -1367,7 +1384,9 @@ def equity_vs_mark_figure(
         )
     n = positions.n
     rows = 2 if overview else 1
-    fig, axes = plt.subplots(rows, n, figsize=(5.6 * n, 3.6 * rows + 0.5), squeeze=False)
+    fig, axes = plt.subplots(
+        rows, n, figsize=(5.6 * n, 3.6 * rows + 0.5), squeeze=False, layout="constrained"
+    )
     for i in range(n):
         side, size, entry, margin = _position_row(positions, i)
         bp = float(venue_list[0].bankruptcy_price(side, size, entry, margin))
@@ -1443,7 +1462,7 @@ def liquidation_vs_leverage_figure(
     if not isinstance(n_points, (int, np.integer)) or n_points < 2:
         raise InvalidInputError(f"n_points must be an integer >= 2, got {n_points!r}")
     notional = s * e
-    fig, axes = plt.subplots(2, 2, figsize=(10, 7.4), sharex=True)
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7.4), sharex=True, layout="constrained")
     top = 1.0
     for v in venue_list:
         lev_max = float(v.schedule.max_leverage_for(notional))

@@ -397,7 +397,8 @@ def venue_liquidation_table(
     Columns: venue, the venue's maximum leverage for this notional, the liquidation price
     (:meth:`perpsbook.margin.Venue.liquidation_price`), the adverse move of the mark that
     reaches it (% of entry), the maintenance margin there, and the bankruptcy price
-    (:func:`perpsbook.margin.bankruptcy_price`, the same on every venue). A note flags a
+    (:func:`perpsbook.margin.bankruptcy_price`, the same on every venue). A note line under
+    a venue's row flags a
     leverage above the venue's maximum, a notional above its largest position, a long that
     can never be liquidated and the illustrative RKT preset.
 
@@ -432,14 +433,17 @@ def venue_liquidation_table(
     sd = -1 if side in (-1, "short", "sell") else 1
     notional = s * e
     bp = float(_margin.bankruptcy_price(sd, s, e, m))
+    # Notes go on their own line under a venue's row so the table stays within the
+    # ~80 characters the book's text column shows without scrolling.
     header = (
         f"{'venue':<20}{'max lev':>8}{'liq. price':>14}{'move':>9}{'MM at LP':>12}"
-        f"{'bankr. price':>14}  note"
+        f"{'bankr. price':>14}"
     )
     unit = "coin" if s == 1 else "coins"
     lines = [
-        f"{'long' if sd > 0 else 'short'} {s:,.6g} {unit} at {e:,.2f} USD: notional "
-        f"{notional:,.2f} USD, margin {m:,.2f} USD, leverage {notional / m:,.2f}x",
+        f"{'long' if sd > 0 else 'short'} {s:,.6g} {unit} at {e:,.2f} USD, notional "
+        f"{notional:,.2f} USD;",
+        f"isolated margin {m:,.2f} USD, leverage {notional / m:,.2f}x",
         header,
         "-" * len(header),
     ]
@@ -464,8 +468,10 @@ def venue_liquidation_table(
         bank = f"{bp:,.2f}" if bp > 0 else "--"
         lines.append(
             f"{_plots.venue_label(v):<20}{max_lev:>7g}x{price:>14}{move:>9}{mm_text:>12}"
-            f"{bank:>14}  {'; '.join(notes)}".rstrip()
+            f"{bank:>14}"
         )
+        if notes:
+            lines.append(f"    note: {'; '.join(notes)}")
     return "\n".join(lines)
 
 
