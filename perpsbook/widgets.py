@@ -467,8 +467,7 @@ def venue_liquidation_table(
             notes.append("never liquidated (LP <= 0)")
         bank = f"{bp:,.2f}" if bp > 0 else "--"
         lines.append(
-            f"{_plots.venue_label(v):<20}{max_lev:>7g}x{price:>14}{move:>9}{mm_text:>12}"
-            f"{bank:>14}"
+            f"{_plots.venue_label(v):<20}{max_lev:>7g}x{price:>14}{move:>9}{mm_text:>12}{bank:>14}"
         )
         if notes:
             lines.append(f"    note: {'; '.join(notes)}")
