@@ -37,14 +37,30 @@ __all__ = ["event_explorer", "funding_explorer", "show_figure"]
 # ======================================================================================
 
 
-def show_figure(out: widgets.Output, fig: Any, text: str | None = None) -> None:
-    """Replace the content of ``out`` with ``fig`` (then closed) and an optional text line."""
+def show_figure(
+    out: widgets.Output, fig: Any, text: str | None = None, *, text_first: bool = False
+) -> None:
+    """Replace the content of ``out`` with ``fig`` (then closed) and an optional text.
+
+    The figure is rendered to PNG once here: ``display(fig)`` costs about twice as much,
+    because the inline backend draws the figure twice (once to find its tight bounding
+    box), and a panel update has to stay well under 0.2 s. ``text_first`` prints the text
+    above the figure instead of below it.
+    """
+    import io
+
+    from IPython.display import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
     with out:
         out.clear_output(wait=True)
-        display(fig)
-        if text:
+        if text and text_first:
             print(text)
-    plt.close(fig)
+        display(Image(data=buf.getvalue(), format="png"))
+        if text and not text_first:
+            print(text)
 
 
 # ======================================================================================
@@ -295,21 +311,6 @@ def _ob_summary(book: Any, fill: Any) -> str:
     return text
 
 
-def _ob_show_png(out: widgets.Output, fig: Any) -> None:
-    # Rendering the PNG once here is about half the cost of display(fig), which the inline
-    # backend draws twice (once to find the tight bounding box).
-    import io
-
-    from IPython.display import Image
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    with out:
-        out.clear_output(wait=True)
-        display(Image(data=buf.getvalue(), format="png"))
-
-
 def order_book_explorer(
     profile: str = "flat", scale: float = 1.0, qty: float = 20_000.0
 ) -> widgets.VBox:
@@ -373,7 +374,7 @@ def order_book_explorer(
         fill = book.buy(size.value, partial=True)
         summary.value = _ob_summary(book, fill)
         title = f"{ORDER_BOOK_PROFILES[choice.value]}, depth × {depth.value:.2f}"
-        _ob_show_png(out, _plots.order_impact_figure(book, fill, title=title))
+        show_figure(out, _plots.order_impact_figure(book, fill, title=title))
 
     for w in (choice, depth, size):
         w.observe(redraw, names="value")
@@ -551,11 +552,7 @@ def liquidation_calculator(
                 out.clear_output(wait=True)
                 print(f"invalid input: {exc}")
             return
-        with out:
-            out.clear_output(wait=True)
-            print(table)
-            display(fig)
-        plt.close(fig)
+        show_figure(out, fig, table, text_first=True)
 
     for w in (side_w, size_w, entry_w, lev_w, add_w, venue_w):
         w.observe(redraw, names="value")
@@ -582,21 +579,6 @@ __all__ += ["rocket_explorer"]
 
 _INTRO_IGNITION_RANGE = (10_000.0, 2_000_000.0)  # USD
 _INTRO_HEDGE_RANGE = (0.0, 2.0)  # spot coins per perp coin
-
-
-def _intro_show_png(out: widgets.Output, fig: Any, text: str) -> None:
-    # One PNG render instead of display(fig), which the inline backend draws twice.
-    import io
-
-    from IPython.display import Image
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    with out:
-        out.clear_output(wait=True)
-        display(Image(data=buf.getvalue(), format="png"))
-        print(text)
 
 
 def rocket_explorer(ignition: float = 200_000.0, hedge_ratio: float = 1.0) -> widgets.VBox:
@@ -658,7 +640,7 @@ def rocket_explorer(ignition: float = 200_000.0, hedge_ratio: float = 1.0) -> wi
     def redraw(*_: Any) -> None:
         result = rocketcoin(ignition=ign.value, hedge_ratio=h.value).run()
         fig = _plots.rocket_overview_figure(result)
-        _intro_show_png(out, fig, result.headline())
+        show_figure(out, fig, result.headline())
 
     ign.observe(redraw, names="value")
     h.observe(redraw, names="value")
