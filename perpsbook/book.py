@@ -64,7 +64,7 @@ from perpsbook.errors import (
     check_side,
 )
 
-__all__ = ["BOOK_SHAPES", "QTY_RTOL", "Fill", "OrderBook"]
+__all__ = ["BOOK_SHAPES", "QTY_RTOL", "Fill", "OrderBook", "Walk"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -168,8 +168,11 @@ def _check_amount(name: str, value: Any, unit: str) -> float:
     return float(check_positive(name, value))
 
 
-class _Walk(NamedTuple):
-    """Where market orders of given sizes stop on one side of the book (arrays of orders)."""
+class Walk(NamedTuple):
+    """Where market orders of given sizes stop on one side of the book (arrays of orders).
+
+    Returned by :meth:`OrderBook.walk`; every field has the shape of the orders.
+    """
 
     k: npt.NDArray[np.intp]  # index of the last level touched
     full: npt.NDArray[np.bool_]  # level k consumed entirely
@@ -196,7 +199,7 @@ def _walk(
     cum_notional0: FloatArray,
     amount: FloatArray,
     by_notional: bool,
-) -> _Walk:
+) -> Walk:
     # The one place where orders meet levels: buy(), cost_curve() and impact_curve() all use
     # it (or _stop_index), so a curve value is bit-for-bit the fill of the same order.
     key0 = cum_notional0 if by_notional else cum_qty0
@@ -219,7 +222,7 @@ def _walk(
         take[full] = sizes[kf]
         qty[full] = cum_qty0[kf + 1]
         notional[full] = cum_notional0[kf + 1]
-    return _Walk(k, full, beyond, take, qty, notional)
+    return Walk(k, full, beyond, take, qty, notional)
 
 
 @dataclass(frozen=True, eq=False)
@@ -941,6 +944,35 @@ class OrderBook:
         if not partial:
             self._check_reach(s, q, w.beyond)
         return w.notional.reshape(shape)
+
+    def walk(self, side: Any, amounts: npt.ArrayLike, *, by_notional: bool = False) -> Walk:
+        """Where market orders of each amount stop: the rule behind every fill and curve.
+
+        Orders larger than the whole side are not an error here: they take the whole side
+        and are flagged ``beyond`` (callers such as the population cascade report the rest
+        as unfilled). Vectorised: one ``searchsorted`` over the cumulative depth.
+
+        Parameters
+        ----------
+        side : int or str
+            +1 / "buy" (walks the asks) or -1 / "sell" (the bids).
+        amounts : array_like
+            Order sizes, 1-D: coins, or USD with ``by_notional=True``; finite and >= 0.
+        by_notional : bool, default False
+            Whether ``amounts`` are USD to spend (receive) rather than coins.
+
+        Returns
+        -------
+        Walk
+            ``k`` last level touched, ``full`` level k consumed, ``beyond`` larger than the
+            side, ``take`` coins at level k, ``qty`` coins filled, ``notional`` USD.
+        """
+        s = check_side(side)
+        a = np.atleast_1d(np.asarray(check_nonnegative("amounts", amounts), dtype=np.float64))
+        if a.ndim != 1:
+            raise InvalidInputError(f"amounts must be 1-D, got shape {a.shape}")
+        self._nonempty_for(s, a)
+        return _walk(*self._levels(s), a, by_notional)
 
     def cumulative_depth(self, side: Any) -> tuple[FloatArray, FloatArray, FloatArray]:
         """Level prices with the cumulative coins and USD available up to each level.

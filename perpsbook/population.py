@@ -532,6 +532,7 @@ class LiquidationLadder:
 class _Ladder:
     """One side of the book in trading order, plus the key ``side * price`` (ascending)."""
 
+    book: OrderBook  # the book the side comes from (its walk() is the fill rule)
     side: int
     prices: FloatArray  # USD/coin, trading order
     key: FloatArray  # side * prices, strictly ascending
@@ -553,7 +554,7 @@ def _book_ladder(book: Any, side: int) -> _Ladder:
         raise BookError(f"the {label} side of the book is empty: there is nothing to trade into")
     sizes = book.ask_sizes if side == 1 else book.bid_sizes
     key = prices if side == 1 else -prices
-    return _Ladder(side, prices, key, sizes, cum, cum_notional)
+    return _Ladder(book, side, prices, key, sizes, cum, cum_notional)
 
 
 @dataclass(frozen=True, eq=False)
@@ -671,43 +672,31 @@ def _deficit(cum: FloatArray, cum_size: FloatArray, load: float, depth: float = 
 def _walk_cost(
     ladder: _Ladder, qty: FloatArray
 ) -> tuple[FloatArray, FloatArray, IntArray, npt.NDArray[np.bool_]]:
-    """USD and coins filled by market orders of ``qty`` coins (the book's own rule).
+    """USD and coins filled by market orders of ``qty`` coins: :meth:`OrderBook.walk`.
 
-    Same arithmetic as :meth:`perpsbook.book.OrderBook.cost_curve` (a level within
-    ``QTY_RTOL`` of the order is taken whole). Returns ``(notional, filled, last level
-    index, beyond the whole side)``.
+    Returns ``(notional, filled, last level index, beyond the whole side)``, each with the
+    shape of ``qty``.
     """
-    cum, cnot = ladder.cum, ladder.cum_notional
-    k = np.searchsorted(cum, qty * _ONE_MINUS_EPS, side="left")
-    beyond = k == cum.size
-    k = np.minimum(k, cum.size - 1)
-    full = beyond | (cum[k] - qty <= 0)
-    prev = np.maximum(k - 1, 0)
-    has_prev = k > 0
-    prev_qty = np.where(has_prev, cum[prev], 0.0)
-    prev_usd = np.where(has_prev, cnot[prev], 0.0)
-    notional = np.where(full, cnot[k], prev_usd + ladder.prices[k] * (qty - prev_qty))
-    filled = np.where(full, cum[k], qty)
-    return notional, filled, k, beyond
+    q = np.asarray(qty, dtype=np.float64)
+    w = ladder.book.walk(ladder.side, q.ravel())
+    return (
+        w.notional.reshape(q.shape),
+        w.qty.reshape(q.shape),
+        w.k.reshape(q.shape),
+        w.beyond.reshape(q.shape),
+    )
 
 
 def _coins_for_usd(ladder: _Ladder, usd: FloatArray) -> FloatArray:
-    """Coins a market order spending ``usd`` USD fills (the book's by-notional rule).
+    """Coins a market order spending ``usd`` USD fills (:meth:`OrderBook.walk` by notional).
 
     USD beyond the whole side's value converts at the deepest level's price: the order is
     a demand bigger than the ladder, which the result reports as ``unfilled`` coins.
     """
-    cum, cnot = ladder.cum, ladder.cum_notional
-    k = np.searchsorted(cnot, usd * _ONE_MINUS_EPS, side="left")
-    beyond = k == cnot.size
-    k = np.minimum(k, cnot.size - 1)
-    full = beyond | (cnot[k] - usd <= 0)
-    prev = np.maximum(k - 1, 0)
-    has_prev = k > 0
-    prev_qty = np.where(has_prev, cum[prev], 0.0)
-    prev_usd = np.where(has_prev, cnot[prev], 0.0)
-    extra = np.where(beyond, (usd - cnot[-1]) / ladder.prices[-1], 0.0)
-    return np.where(full, cum[k], prev_qty + (usd - prev_usd) / ladder.prices[k]) + extra
+    u = np.asarray(usd, dtype=np.float64)
+    w = ladder.book.walk(ladder.side, u.ravel(), by_notional=True)
+    extra = np.where(w.beyond, (u.ravel() - ladder.cum_notional[-1]) / ladder.prices[-1], 0.0)
+    return (w.qty + extra).reshape(u.shape)
 
 
 def _check_ignition(ignition: Any) -> FloatArray:

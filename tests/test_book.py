@@ -711,3 +711,21 @@ def test_fill_is_frozen(book):
     assert repr(f) == (
         "Fill(buy 1 coins for 10 USD, vwap 10, price 10 -> 10 over 1 levels, unfilled 0)"
     )
+
+
+def test_walk_is_the_rule_behind_fills_and_curves():
+    book = OrderBook.from_levels(bids=[(9.0, 5.0)], asks=[(10.0, 1.0), (11.0, 2.0), (12.0, 3.0)])
+    w = book.walk(1, [0.5, 1.0, 2.0, 6.0, 7.0])
+    # 2 coins: 1 @ 10 + 1 @ 11 = 21 USD, stopping inside level 1
+    assert w.notional.tolist() == [5.0, 10.0, 21.0, 68.0, 68.0]
+    assert w.k.tolist() == [0, 0, 1, 2, 2]
+    assert w.full.tolist() == [False, True, False, True, True]
+    assert w.beyond.tolist() == [False, False, False, False, True]  # no error: flagged
+    assert w.qty[-1] == 6.0
+    np.testing.assert_array_equal(w.notional[:4], book.cost_curve(1, [0.5, 1.0, 2.0, 6.0]))
+    by_usd = book.walk(1, [21.0], by_notional=True)
+    assert by_usd.qty[0] == pytest.approx(book.buy_notional(21.0).qty) == pytest.approx(2.0)
+    with pytest.raises(InvalidInputError):
+        book.walk(1, [-1.0])
+    with pytest.raises(InvalidInputError):
+        book.walk(1, [[1.0]])
