@@ -125,21 +125,34 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from perpsbook.adl import (
+    ADL_POLICIES,
+    adl_book_orders,
+    adl_ranking,
+    adl_scores,
+    check_policy,
+    match_queues,
+    min_adl_quantity,
+    queue_capacity,
+)
 from perpsbook.book import Fill, OrderBook
 from perpsbook.errors import (
     InvalidInputError,
     check_finite,
     check_nonnegative,
     check_positive,
-    check_side,
 )
 from perpsbook.ledger import ENTRY_KINDS, INSTRUMENTS, LedgerEntries
-from perpsbook.margin import BINANCE, HYPERLIQUID, TierSchedule, Venue, liquidatable
+from perpsbook.margin import BINANCE, TierSchedule, Venue, liquidatable, venue_by_name
 from perpsbook.positions import Positions
 
 __all__ = [
+    "ADL_POLICIES",
+    "FEE_DESTINATIONS",
+    "HYPERLIQUID_BACKSTOP_FRACTION",
     "HYPERLIQUID_PARTIAL_FRACTION",
     "HYPERLIQUID_PARTIAL_THRESHOLD",
+    "LIQUIDATION_POLICIES",
     "SURPLUS_DESTINATIONS",
     "AdlEvents",
     "LiquidationConfig",
@@ -158,6 +171,22 @@ IntArray = npt.NDArray[np.int64]
 
 SURPLUS_DESTINATIONS = ("insurance_fund", "trader")
 """Where the margin left above the bankruptcy price goes (see :class:`LiquidationConfig`)."""
+
+FEE_DESTINATIONS = ("venue_fees", "insurance_fund")
+"""Where the liquidation (clearance) fee goes (see :class:`LiquidationConfig`)."""
+
+LIQUIDATION_POLICIES = ("market", "binance", "bybit", "hyperliquid")
+"""How liquidated coins leave the book: module docstring, "Venue policies"."""
+
+_POLICY_RANKING = {
+    "market": "binance",
+    "binance": "binance",
+    "bybit": "bybit",
+    "hyperliquid": "hyperliquid",
+}
+
+HYPERLIQUID_BACKSTOP_FRACTION = 2.0 / 3.0
+"""Equity / maintenance margin below which Hyperliquid's backstop vault takes over [H-LIQ]."""
 
 HYPERLIQUID_PARTIAL_FRACTION = 0.2
 """Fraction of a large position sent as the first liquidation order on Hyperliquid [H-LIQ]."""
@@ -195,9 +224,32 @@ class LiquidationConfig:
         Auto-deleverage when the insurance fund cannot cover a deficit or the book runs dry
         (default True). False leaves uncovered deficits as bad debt paid by the venue and
         book-dry remainders open.
-    surplus_to : {"insurance_fund", "trader"}
-        Who keeps the margin left above the bankruptcy price after the fee (default the
-        fund, as Binance and Bybit do; Hyperliquid lets the trader keep it).
+    surplus_to : {"insurance_fund", "trader"}, optional
+        Who keeps the margin left above the bankruptcy price after the fee. Default: the
+        policy's (the fund for Binance, Bybit and "market" [B-IF][Y-IF]; the trader for
+        Hyperliquid [H-LIQ]).
+    policy : {"market", "binance", "bybit", "hyperliquid"}, optional
+        How liquidated coins leave (module docstring, "Venue policies"). Default: the
+        venue's own policy when the venue is one of the presets of that name (``binance``,
+        ``binance-2021``, ``bybit``, ``hyperliquid``; a venue with ``mm_basis ==
+        "half_initial"`` counts as Hyperliquid), else ``"market"`` (an unlimited walk of
+        the book: the engine before venue policies, kept by name).
+    adl_ranking : {"binance", "bybit", "hyperliquid", "pro_rata"}, optional
+        ADL ranking (:mod:`perpsbook.adl`). Default: the policy's venue (``"binance"`` for
+        ``"market"``).
+    fee_to : {"venue_fees", "insurance_fund"}, optional
+        Where the liquidation (clearance) fee goes. Default ``"insurance_fund"`` under the
+        Binance policy ("the clearance fee feeds the insurance fund" [B-IF]), else
+        ``"venue_fees"``.
+    backstop_fraction : float
+        Hyperliquid policy: positions whose equity at the mark is below this fraction of
+        their maintenance margin go to the backstop liquidator vault (default 2/3 [H-LIQ]),
+        in (0, 1].
+
+    Notes
+    -----
+    ``partial_fraction=None`` means "the policy's default": 0.2 under Hyperliquid, no clips
+    otherwise. Pass ``partial_fraction=1.0`` to switch Hyperliquid's clips off.
 
     Raises
     ------
@@ -210,7 +262,11 @@ class LiquidationConfig:
     partial_fraction: float | None = None
     partial_threshold_notional: float = HYPERLIQUID_PARTIAL_THRESHOLD
     adl: bool = True
-    surplus_to: str = "insurance_fund"
+    surplus_to: str | None = None
+    policy: str | None = None
+    adl_ranking: str | None = None
+    fee_to: str | None = None
+    backstop_fraction: float = HYPERLIQUID_BACKSTOP_FRACTION
 
     def __post_init__(self) -> None:
         venue = self.venue
@@ -249,10 +305,34 @@ class LiquidationConfig:
         if not isinstance(self.adl, (bool, np.bool_)):
             raise InvalidInputError(f"adl must be True or False, got {self.adl!r}")
         object.__setattr__(self, "adl", bool(self.adl))
-        if self.surplus_to not in SURPLUS_DESTINATIONS:
+        policy = _venue_policy(venue) if self.policy is None else self.policy
+        if not isinstance(policy, str) or policy not in LIQUIDATION_POLICIES:
+            raise InvalidInputError(
+                f"policy must be one of {LIQUIDATION_POLICIES}, got {self.policy!r}"
+            )
+        object.__setattr__(self, "policy", policy)
+        if self.partial_fraction is None and policy == "hyperliquid":
+            object.__setattr__(self, "partial_fraction", HYPERLIQUID_PARTIAL_FRACTION)
+        surplus_to = self.surplus_to
+        if surplus_to is None:
+            surplus_to = "trader" if policy == "hyperliquid" else "insurance_fund"
+        if surplus_to not in SURPLUS_DESTINATIONS:
             raise InvalidInputError(
                 f"surplus_to must be one of {SURPLUS_DESTINATIONS}, got {self.surplus_to!r}"
             )
+        object.__setattr__(self, "surplus_to", surplus_to)
+        ranking = _POLICY_RANKING[policy] if self.adl_ranking is None else self.adl_ranking
+        object.__setattr__(self, "adl_ranking", check_policy(ranking))
+        fee_to = self.fee_to
+        if fee_to is None:
+            fee_to = "insurance_fund" if policy == "binance" else "venue_fees"
+        if fee_to not in FEE_DESTINATIONS:
+            raise InvalidInputError(f"fee_to must be one of {FEE_DESTINATIONS}, got {fee_to!r}")
+        object.__setattr__(self, "fee_to", fee_to)
+        frac = _scalar("backstop_fraction", check_finite, self.backstop_fraction)
+        if not 0.0 < frac <= 1.0:
+            raise InvalidInputError(f"backstop_fraction must lie in (0, 1], got {frac!r}")
+        object.__setattr__(self, "backstop_fraction", frac)
 
     @property
     def schedule(self) -> TierSchedule:
@@ -260,24 +340,27 @@ class LiquidationConfig:
         return self.venue.schedule
 
     @classmethod
-    def for_venue(cls, venue: Venue, **overrides: Any) -> LiquidationConfig:
-        """The venue's own liquidation style, with optional overrides.
+    def for_venue(cls, venue: Any, **overrides: Any) -> LiquidationConfig:
+        """The venue's own liquidation policy, with optional overrides.
 
-        Hyperliquid (``venue.mm_basis == "half_initial"`` or name ``"hyperliquid"``): 20 %
-        clips above 100k USD, surplus kept by the trader [H-LIQ]. Every other venue: full
-        closes, surplus to the insurance fund [B-IF][Y-IF].
+        ``venue`` is a :class:`~perpsbook.margin.Venue` or a preset name
+        (:func:`perpsbook.margin.venue_by_name`). Same as ``LiquidationConfig(venue=venue,
+        **overrides)``: the policy, clips, fee and surplus destinations follow the venue
+        (class docstring).
         """
+        if isinstance(venue, str):
+            venue = venue_by_name(venue)
         if not isinstance(venue, Venue):
             raise InvalidInputError(f"venue must be a Venue, got {type(venue).__name__}")
-        params: dict[str, Any] = {"venue": venue}
-        if venue.mm_basis == "half_initial" or venue.name == HYPERLIQUID.name:
-            params.update(
-                partial_fraction=HYPERLIQUID_PARTIAL_FRACTION,
-                partial_threshold_notional=HYPERLIQUID_PARTIAL_THRESHOLD,
-                surplus_to="trader",
-            )
-        params.update(overrides)
-        return cls(**params)
+        return cls(venue=venue, **overrides)
+
+
+def _venue_policy(venue: Venue) -> str:
+    """The liquidation policy a venue preset implies (``"market"`` if none)."""
+    if venue.mm_basis == "half_initial":
+        return "hyperliquid"
+    head = venue.name.strip().lower().split("-")[0].split("_")[0]
+    return head if head in LIQUIDATION_POLICIES else "market"
 
 
 def _scalar(name: str, check: Any, value: Any) -> float:
@@ -336,77 +419,6 @@ def liquidation_priority(
     )
     depth = pos.side[idx] * (lp - mark)
     return idx[np.lexsort((idx, -depth))]
-
-
-def adl_scores(positions: Positions, mark_price: float) -> FloatArray:
-    """Binance-style ADL score of every position; ``-inf`` where not eligible (not in profit).
-
-    For a position in profit (unrealised PnL > 0 at the mark)::
-
-        PnL%               = uPnL / max(margin, 1 USD)
-        effective leverage = notional at mark / (margin + uPnL)
-        score              = PnL% x effective leverage
-
-    This is the "profit x leverage" ranking of [B-ADL]; the 1 USD floor on the collateral is
-    Binance's ``max(1, wallet balance)``. Binance's published term multiplies by the margin
-    ratio ``MM / equity`` instead of ``notional / equity``: within one maintenance bracket
-    that is ``MMR x`` our effective leverage, the same order. Losing and flat positions are
-    never deleveraged here, so they score ``-inf`` (never NaN).
-
-    Parameters
-    ----------
-    positions : Positions
-    mark_price : float
-        USD per coin, > 0.
-
-    Returns
-    -------
-    ndarray (N,)
-        Dimensionless scores; higher = deleveraged first.
-    """
-    pos = _check_positions(positions)
-    mark = _check_mark(mark_price)
-    upnl = pos.upnl(mark)
-    out = np.full(pos.n, -np.inf)
-    ok = upnl > 0
-    pnl_pct = upnl[ok] / np.maximum(pos.margin[ok], 1.0)
-    eff_lev = pos.size[ok] * mark / (pos.margin[ok] + upnl[ok])
-    out[ok] = pnl_pct * eff_lev
-    return out
-
-
-def adl_ranking(
-    positions: Positions, mark_price: float, *, side: Any = None, exclude: Any = None
-) -> tuple[IntArray, FloatArray]:
-    """Profitable positions in ADL order (first deleveraged first) and their scores.
-
-    Parameters
-    ----------
-    positions : Positions
-    mark_price : float
-        USD per coin, > 0.
-    side : {+1, -1}, optional
-        Rank only longs (+1) or only shorts (-1); default both.
-    exclude : bool array (N,), optional
-        Positions not eligible (e.g. the ones being liquidated).
-
-    Returns
-    -------
-    indices : ndarray of int64
-        Indices of positions with unrealised PnL > 0, highest :func:`adl_scores` first; ties
-        keep the input order. Positions not in profit never appear [B-ADL].
-    scores : ndarray
-        Their scores, same order.
-    """
-    pos = _check_positions(positions)
-    score = adl_scores(pos, mark_price)
-    ok = np.isfinite(score)
-    if side is not None:
-        ok &= pos.side == check_side(side)
-    ok &= ~_mask("exclude", exclude, pos.n, default=False)
-    idx = np.flatnonzero(ok).astype(np.int64)
-    order = idx[np.lexsort((idx, -score[idx]))]
-    return order, score[order]
 
 
 def _mask(name: str, value: Any, n: int, *, default: bool) -> npt.NDArray[np.bool_]:
@@ -471,6 +483,19 @@ class LiquidationEvents:
         USD of surplus kept by the trader (``surplus_to="trader"``), else 0.
     margin_released : float64
         USD of margin allocated to the closed coins (``margin * closed / size``).
+    qty_takeover : float64
+        Coins taken over by the insurance fund at the bankruptcy price (Binance policy:
+        what the IOC order limited at the bankruptcy price did not fill and ADL did not
+        take [B-LIQ][B-IF]); they become the account ``insurance_fund``'s position. 0 under
+        the other policies.
+    qty_backstop : float64
+        Coins taken over by Hyperliquid's backstop liquidator vault (account
+        ``backstop_vault``) at the bankruptcy price, i.e. together with the position's
+        remaining equity [H-LIQ]. 0 under the other policies.
+    adl_price : float64
+        USD per coin of this event's ADL trades: the bankruptcy price (Binance, Bybit,
+        market) or the oracle price (Hyperliquid [H-ADL]); the bankruptcy price where there
+        was no ADL.
     """
 
     index: IntArray
@@ -492,6 +517,9 @@ class LiquidationEvents:
     bad_debt: FloatArray
     trader_credit: FloatArray
     margin_released: FloatArray
+    qty_takeover: FloatArray
+    qty_backstop: FloatArray
+    adl_price: FloatArray
 
     def __post_init__(self) -> None:
         _freeze(self)
@@ -506,15 +534,28 @@ class LiquidationEvents:
 
     @property
     def qty_closed(self) -> FloatArray:
-        """Coins closed, book + ADL."""
-        return self.qty_filled + self.qty_adl
+        """Coins closed: book + ADL + fund takeover + backstop vault."""
+        return self.qty_filled + self.qty_adl + self.qty_takeover + self.qty_backstop
 
     @property
     def realised_pnl(self) -> FloatArray:
-        """USD realised on the closed coins: book slice at its VWAP, ADL at the bankruptcy price."""
+        """USD realised on the closed coins: book slice at its VWAP, ADL at ``adl_price``,
+        takeovers (fund, backstop vault) at the bankruptcy price."""
         book = self.fill_notional - self.qty_filled * self.entry_price
-        adl = self.qty_adl * (self.bankruptcy_price - self.entry_price)
-        return self.side * (book + adl)
+        adl = self.qty_adl * (self.adl_price - self.entry_price)
+        taken = (self.qty_takeover + self.qty_backstop) * (self.bankruptcy_price - self.entry_price)
+        return self.side * (book + adl + taken)
+
+    @property
+    def takeover_upnl(self) -> FloatArray:
+        """USD: the taker's (fund's or vault's) unrealised PnL at the mark on the coins it
+        took over at the bankruptcy price, ``side * (qty_takeover + qty_backstop) * (mark -
+        bankruptcy price)``; negative when the mark is past the bankruptcy price."""
+        return (
+            self.side
+            * (self.qty_takeover + self.qty_backstop)
+            * (self.mark - self.bankruptcy_price)
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -587,6 +628,16 @@ class LiquidationResult:
     mark_price : float
         USD per coin.
     config : LiquidationConfig
+    oracle_price : float
+        USD per coin (the mark unless given): Hyperliquid's ADL price.
+
+    Notes
+    -----
+    ``insurance_fund_after`` is the fund's USD balance from fees, surpluses and deficits.
+    Coins the fund takes over (``events.qty_takeover``, Binance) are an open position of
+    the fund, entered at the bankruptcy price: their USD and coin legs are in
+    :meth:`ledger_entries` (account ``insurance_fund``), their value at the mark is
+    ``events.takeover_upnl``; they are not in ``insurance_fund_after``.
     """
 
     events: LiquidationEvents
@@ -603,9 +654,22 @@ class LiquidationResult:
     insurance_fund_after: float
     mark_price: float
     config: LiquidationConfig
+    oracle_price: float = float("nan")
 
     def __post_init__(self) -> None:
+        if not np.isfinite(self.oracle_price):
+            object.__setattr__(self, "oracle_price", float(self.mark_price))
         _freeze(self)
+
+    @property
+    def takeover_qty(self) -> float:
+        """Coins the insurance fund took over at bankruptcy prices (Binance policy)."""
+        return float(self.events.qty_takeover.sum())
+
+    @property
+    def backstop_qty(self) -> float:
+        """Coins Hyperliquid's backstop vault took over at bankruptcy prices."""
+        return float(self.events.qty_backstop.sum())
 
     # ------------------------------------------------------------------ totals
     @property
@@ -671,6 +735,8 @@ class LiquidationResult:
             "bad_debt": self.total_bad_debt,
             "adl_qty": self.adl_qty,
             "unfilled_qty": self.unfilled_qty,
+            "takeover_qty": self.takeover_qty,
+            "backstop_qty": self.backstop_qty,
         }
 
     # ------------------------------------------------------------------ accounting
@@ -682,6 +748,7 @@ class LiquidationResult:
         fund_account: str = "insurance_fund",
         fee_account: str = "venue_fees",
         venue_account: str = "venue",
+        backstop_account: str = "backstop_vault",
     ) -> LedgerEntries:
         """The batch's money and contract movements as double-entry postings.
 
@@ -693,7 +760,10 @@ class LiquidationResult:
         * ``trade`` (perp): the book slice, ``qty_filled`` coins for ``fill_notional`` USD
           between the trader and the book (a short buys, a long sells);
         * ``trade`` (perp): each ADL trade, at the bankruptcy price, with the counterparty;
-        * ``fee``: trader -> ``fee_account``;
+        * ``trade`` (perp): coins taken over at the bankruptcy price by ``fund_account``
+          (Binance) or ``backstop_account`` (Hyperliquid), which then hold the position;
+        * ``fee``: trader -> ``fee_account`` (or ``fund_account`` when
+          ``config.fee_to == "insurance_fund"``);
         * ``transfer``: surplus trader -> fund; deficit fund -> trader; bad debt venue ->
           trader.
 
@@ -741,7 +811,20 @@ class LiquidationResult:
                 adl.qty * adl.price,
                 "ADL at bankruptcy price",
             )
-        transfer("fee", trader, fee_account, ev.fee, "liquidation fee")
+        for taker, qty, memo in (
+            (fund_account, ev.qty_takeover, "insurance fund takeover at bankruptcy price"),
+            (backstop_account, ev.qty_backstop, "backstop vault takeover at bankruptcy price"),
+        ):
+            taker_col = np.full(ev.n, taker, dtype=object)
+            trade(
+                np.where(short, trader, taker_col),
+                np.where(short, taker_col, trader),
+                qty,
+                qty * ev.bankruptcy_price,
+                memo,
+            )
+        fee_dst = fund_account if self.config.fee_to == "insurance_fund" else fee_account
+        transfer("fee", trader, fee_dst, ev.fee, "liquidation fee")
         surplus = np.maximum(ev.insurance_delta, 0.0)
         paid = np.maximum(-ev.insurance_delta, 0.0)
         transfer("transfer", trader, fund_account, surplus, "surplus to insurance fund")
@@ -872,28 +955,6 @@ def _walk_both(
     return filled, notional, fills[1], fills[-1], current
 
 
-def _match(demand: FloatArray, supply: FloatArray) -> tuple[IntArray, IntArray, FloatArray]:
-    """Match two queues of quantities in order (vectorised interval intersection).
-
-    Returns (demand row, supply row, coins) of each overlap of the cumulative intervals.
-    """
-    if demand.size == 0 or supply.size == 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
-    d_end, s_end = np.cumsum(demand), np.cumsum(supply)
-    total = min(float(d_end[-1]), float(s_end[-1]))
-    if total <= 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
-    cuts = np.concatenate([[0.0], d_end[d_end < total], s_end[s_end < total], [total]])
-    cuts = np.unique(cuts)
-    lo, hi = cuts[:-1], cuts[1:]
-    qty = hi - lo
-    mid = 0.5 * (lo + hi)
-    d_row = np.searchsorted(d_end, mid, side="right").astype(np.int64)
-    s_row = np.searchsorted(s_end, mid, side="right").astype(np.int64)
-    keep = qty > _SNAP * total
-    return d_row[keep], s_row[keep], qty[keep]
-
-
 def _snap_to(x: FloatArray, target: FloatArray) -> FloatArray:
     """Replace values within floating-point dust of ``target`` by ``target`` itself."""
     return np.where(np.abs(x - target) <= _SNAP * np.maximum(np.abs(target), 1e-300), target, x)
@@ -905,66 +966,6 @@ def _cap_cumulative(cap: FloatArray, room: float) -> FloatArray:
     return np.minimum(np.diff(cum, prepend=0.0), cap)
 
 
-def adl_book_orders(f1: FloatArray, cap: FloatArray, xs: FloatArray) -> FloatArray:
-    """What still goes to the book per event after ADL takes ``x`` coins (rows: ``xs``).
-
-    ``x`` coins are taken from the queue ``cap`` (coins each event may give to ADL) in event
-    order: each event gives up to its capacity before the next one gives anything. ``f1`` is
-    each event's order before ADL, coins. Returns an array of shape ``(len(xs), len(f1))``.
-    """
-    start = np.cumsum(cap) - cap
-    taken = np.clip(xs[:, None] - start, 0.0, cap)
-    return np.maximum(f1 - taken, 0.0)
-
-
-_ADL_GRID = 32  # candidate ADL quantities of the first, bracketing grid
-_ADL_RTOL = 1e-10  # final bracket width as a fraction of the ADL capacity, coins
-_ADL_CELLS = 1_000_000  # cap on grid points x events held at once
-
-
-def min_adl_quantity(fund_at: Any, x_max: float, n_events: int) -> float:
-    """Smallest ADL quantity x in [0, x_max] (coins) with ``fund_at(x) >= 0``.
-
-    ``fund_at`` maps an array of candidate quantities to the fund (USD) each leaves after
-    the book walk, costing about ``n_events`` cells per candidate. If ``fund_at(0) >= 0`` the
-    answer is 0; if ``fund_at(x_max) < 0`` nothing is enough and ``x_max`` is returned (the
-    rest is bad debt). Otherwise the first sign change on a grid of up to ``_ADL_GRID``
-    points brackets the answer, and each further round evaluates the bracket's midpoint
-    and two points ``tol / 2`` either side of the secant root (one vectorised call), so the
-    bracket at least halves and collapses to ``tol = _ADL_RTOL * x_max`` at once where
-    ``fund_at`` is linear. The secant root of the last bracket, moved up by a few ulps if
-    rounding leaves the fund a hair below 0 there, is returned (the bracket's top if not).
-    """
-    if x_max <= 0:
-        return 0.0
-    f_lo, f_hi = (float(v) for v in fund_at(np.array([0.0, x_max])))
-    if f_lo >= 0.0:
-        return 0.0
-    if f_hi < 0.0:
-        return x_max
-    tol = _ADL_RTOL * x_max
-    lo, hi = 0.0, x_max
-    m = int(np.clip(_ADL_CELLS // max(n_events, 1), 4, _ADL_GRID))
-    xs = np.linspace(lo, hi, m + 1)[1:-1]
-    for _ in range(80):  # the bracket at least halves a round: 34 rounds reach 1e-10
-        fs = fund_at(xs)
-        ok = np.flatnonzero(fs >= 0.0)
-        i = int(ok[0]) if ok.size else xs.size
-        if i < xs.size:
-            hi, f_hi = float(xs[i]), float(fs[i])
-        if i > 0:
-            lo, f_lo = float(xs[i - 1]), float(fs[i - 1])
-        x = lo - f_lo * (hi - lo) / (f_hi - f_lo)
-        if hi - lo <= tol:
-            break
-        xs = np.array([0.5 * (lo + hi), x - 0.5 * tol, x + 0.5 * tol])
-        xs = np.unique(xs[(xs > lo) & (xs < hi)])
-    xs = np.minimum(x + np.spacing(x) * np.array([0.0, 1.0, 4.0, 16.0, 64.0, 256.0]), hi)
-    fs = fund_at(xs)
-    ok = np.flatnonzero((fs >= 0.0) & (xs > lo))
-    return float(xs[ok[0]]) if ok.size else hi
-
-
 # --------------------------------------------------------------------------- the engine
 def liquidate(
     positions: Positions,
@@ -974,8 +975,15 @@ def liquidate(
     config: LiquidationConfig | None = None,
     *,
     cooldown: Any = None,
+    oracle_price: float | None = None,
 ) -> LiquidationResult:
     """Liquidate every position at or below maintenance margin at ``mark_price``.
+
+    How the liquidated coins leave depends on ``config.policy`` (module docstring, with
+    sources): ``"market"`` and ``"bybit"`` walk the book without limit, ``"binance"`` sends
+    IOC orders limited at each bankruptcy price and the insurance fund takes over the rest,
+    ``"hyperliquid"`` walks the book in clips, hands positions below 2/3 of maintenance to
+    the backstop vault and deleverages negative accounts at the oracle price.
 
     Parameters
     ----------
@@ -986,27 +994,33 @@ def liquidate(
     book : OrderBook
         The perp order book the forced orders trade against (prices USD per coin).
     insurance_fund : float
-        Fund balance before the batch, USD, >= 0.
+        Fund balance before the batch, USD, >= 0. Under the Hyperliquid policy this is the
+        capital the liquidator vault puts up for losses (Hyperliquid has no insurance fund).
     config : LiquidationConfig, optional
-        Default ``LiquidationConfig()`` (Binance BTCUSDT rules, full closes, ADL on).
+        Default ``LiquidationConfig()`` (Binance BTCUSDT, Binance policy, ADL on).
     cooldown : bool array (N,), optional
         Positions inside Hyperliquid's post-partial cooldown: closed in full even when a
-        partial clip would apply [H-LIQ].
+        partial clip would apply [H-LIQ]. A caller counting stages passes the positions
+        clipped in the previous stage(s) (``events.partial`` mapped back by
+        ``events.index``).
+    oracle_price : float, optional
+        USD per coin, > 0; the price of Hyperliquid's ADL [H-ADL]. Default: the mark.
 
     Returns
     -------
     LiquidationResult
         Events, ADL trades, positions/book/fund after, fills and a ledger view.
-        See the module docstring for every rule and its source.
 
     Raises
     ------
     InvalidInputError
-        ``positions`` not a Positions, ``book`` not an OrderBook, mark price NaN/inf/<= 0,
-        insurance fund NaN/inf/< 0, a malformed ``cooldown`` mask or ``config``.
+        ``positions`` not a Positions, ``book`` not an OrderBook, mark/oracle price
+        NaN/inf/<= 0 or not a single number, insurance fund NaN/inf/< 0, a malformed
+        ``cooldown`` mask or ``config``.
     """
     pos = _check_positions(positions)
     mark = _check_mark(mark_price)
+    oracle = mark if oracle_price is None else _scalar("oracle_price", check_positive, oracle_price)
     if not isinstance(book, OrderBook):
         raise InvalidInputError(
             f"book must be a perpsbook.book.OrderBook, got {type(book).__name__}"
@@ -1028,74 +1042,108 @@ def liquidate(
     size, entry, margin = pos.size[idx], pos.entry_price[idx], pos.margin[idx]
     lp = np.atleast_1d(venue.liquidation_price(side, size, entry, margin)).astype(np.float64)
     bk = entry - sd * margin / size
+    zeros = np.zeros(idx.size)
+
+    # Hyperliquid: who goes to the backstop vault, who to ADL, who to the book [H-LIQ][H-ADL]
+    to_backstop = np.zeros(idx.size, dtype=bool)
+    to_adl_neg = np.zeros(idx.size, dtype=bool)
+    if cfg.policy == "hyperliquid" and idx.size:
+        equity = margin + sd * size * (mark - entry)
+        mm = np.atleast_1d(venue.maintenance_at(side, size, entry, mark)).astype(np.float64)
+        to_adl_neg = (equity < 0) & cfg.adl
+        to_backstop = ~to_adl_neg & (equity < cfg.backstop_fraction * mm)
 
     partial = np.zeros(idx.size, dtype=bool)
     if cfg.partial_fraction is not None and cfg.partial_fraction < 1.0:
         partial = (size * mark > cfg.partial_threshold_notional) & ~cool[idx]
+        partial &= ~(to_backstop | to_adl_neg)  # taken over / deleveraged whole
     clip = np.where(partial, size * (cfg.partial_fraction or 1.0), size)
 
     rate = cfg.liquidation_fee_rate
     to_fund = cfg.surplus_to == "insurance_fund"
+    fee_to_fund = cfg.fee_to == "insurance_fund"
 
-    def settle(f: FloatArray, usd: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-        # margin left on the filled coins after the fill, measured against bankruptcy
-        left = sd * (usd - f * bk)
+    def settle(
+        f: FloatArray, usd: FloatArray, extra: FloatArray | float = 0.0
+    ) -> tuple[FloatArray, FloatArray, FloatArray]:
+        # margin left on the filled coins after the fill, measured against bankruptcy;
+        # ``extra``: USD left (signed) on coins closed outside the book (ADL off bankruptcy)
+        left = sd * (usd - f * bk) + extra
         fee = np.minimum(rate * usd, np.maximum(left, 0.0))
         return fee, np.maximum(left, 0.0) - fee, np.maximum(-left, 0.0)
 
-    def fund_if_walked(g: FloatArray) -> FloatArray:
-        # fund after the book order g (rows: candidate orders, columns: events) and no more
-        _, surplus, deficit = settle(g, _slice_usd_both(book, side, g))
-        return fund0 + (surplus.sum(axis=-1) if to_fund else 0.0) - deficit.sum(axis=-1)
+    ranked = _adl_queues(pos, mark, hit, cfg) if cfg.adl else {}
+    q_take = zeros.copy()
+    q_back = zeros.copy()
+    adl_price_ev = bk.copy()
+    adl_event = np.empty(0, np.int64)
+    adl_cp = np.empty(0, np.int64)
+    adl_qty = np.empty(0)
 
-    # Pass 1: everything to the book, to find the bankrupt positions and the dry tails.
-    f1, n1, *_ = _walk_both(book, side, clip)
-    _, _, deficit1 = settle(f1, n1)
-    dry = clip - f1
-    want_dry = dry if cfg.adl else np.zeros_like(f1)
-    ranked = _adl_queues(pos, mark, hit) if cfg.adl else {}
-
-    # ADL for deficits: the smallest x the fund cannot do without (module docstring).
-    want_def = np.zeros_like(f1)
-    if cfg.adl and idx.size and float(fund_if_walked(f1[None, :])[0]) < 0.0:
-        cap = np.where(deficit1 > 0, f1, 0.0)
-        for liq_side, queue in ranked.items():
-            sel = side == liq_side
-            room = float(pos.size[queue].sum()) - float(want_dry[sel].sum())
-            cap[sel] = _cap_cumulative(cap[sel], max(room, 0.0))
-        x = min_adl_quantity(
-            lambda xs: fund_if_walked(adl_book_orders(f1, cap, xs)), float(cap.sum()), idx.size
-        )
-        want_def = f1 - adl_book_orders(f1, cap, np.array([x]))[0]
-
-    # ADL: serve each liquidated side from the opposite side's ranking.
-    adl_event, adl_cp, adl_qty = _adl_all(ranked, pos.size, side, want_dry + want_def)
-    matched = np.bincount(adl_event, weights=adl_qty, minlength=idx.size)
-    want = want_dry + want_def
-    matched = _snap_to(np.minimum(matched, want), want)
-    m_dry = np.minimum(matched, want_dry)  # the dry tail has no other way out: served first
-    m_def = _snap_to(matched - m_dry, want_def)
-
-    # Pass 2: the book gets what ADL did not take; the walk only gets shorter.
-    g = np.maximum(f1 - m_def, 0.0)
-    f2, n2, buy_fill, sell_fill, book_after = _walk_both(book, side, g)
-    fee, surplus, deficit = settle(f2, n2)
-    # the solver's arithmetic on the same order: >= 0 whenever ADL capacity sufficed
-    fund_raw = fund0 + (float(surplus.sum()) if to_fund else 0.0) - float(deficit.sum())
-    if fund_raw >= 0:
-        bad = np.zeros_like(deficit)
-        fund_after = fund_raw
+    if cfg.policy == "binance":
+        # IOC limited at the bankruptcy price; the fund takes over what does not fill [B-LIQ]
+        f_lim = _limited_fills(book, side, clip, bk)
+        f2, n2, buy_fill, sell_fill, book_after = _walk_both(book, side, f_lim)
+        fee, surplus, deficit = settle(f2, n2)
+        rest = np.maximum(clip - f2, 0.0)
+        rest = np.where(rest <= _SNAP * clip, 0.0, rest)
+        cash = fund0 + (float(surplus.sum()) if to_fund else 0.0) - float(deficit.sum())
+        cash += float(fee.sum()) if fee_to_fund else 0.0
+        per_coin = sd * (mark - bk)  # the fund's uPnL per coin taken over, at the mark
+        want = np.zeros_like(rest)
+        shortfall = -(cash + float((rest * per_coin).sum()))
+        if cfg.adl and shortfall > 0:
+            # ADL only what the fund cannot carry [B-IF][B-ADL]: losing coins, deepest first
+            cap = np.where(per_coin < 0, rest, 0.0)
+            for liq_side, queue in ranked.items():
+                sel = side == liq_side
+                cap[sel] = _cap_cumulative(cap[sel], float(pos.size[queue].sum()))
+            gain = cap * -per_coin
+            before = np.cumsum(gain) - gain
+            take = np.clip((shortfall - before) / np.where(gain > 0, -per_coin, 1.0), 0.0, cap)
+            want = np.where(gain > 0, take, 0.0)
+        adl_event, adl_cp, adl_qty = _adl_all(ranked, pos, side, want, cfg.adl_ranking)
+        matched = np.bincount(adl_event, weights=adl_qty, minlength=idx.size)
+        matched = _snap_to(np.minimum(matched, want), want)
+        q_take = np.maximum(rest - matched, 0.0)
+        adl_total = matched
+        unfilled = zeros.copy()
+        extra = 0.0
+    elif cfg.policy == "hyperliquid":
+        # market clips for the rest; dry tails and ADL leftovers go to the backstop vault
+        g = np.where(to_backstop | to_adl_neg, 0.0, clip)
+        f2, n2, buy_fill, sell_fill, book_after = _walk_both(book, side, g)
+        dry = np.maximum(g - f2, 0.0)
+        dry = np.where(dry <= _SNAP * clip, 0.0, dry)
+        want = np.where(to_adl_neg, size, 0.0)
+        adl_event, adl_cp, adl_qty = _adl_all(ranked, pos, side, want, cfg.adl_ranking)
+        matched = np.bincount(adl_event, weights=adl_qty, minlength=idx.size)
+        matched = _snap_to(np.minimum(matched, want), want)
+        adl_price_ev = np.full(idx.size, oracle)
+        q_back = np.where(to_backstop, clip, 0.0) + dry + np.maximum(want - matched, 0.0)
+        adl_total = matched
+        unfilled = zeros.copy()
+        extra = sd * matched * (oracle - bk)
+        fee, surplus, deficit = settle(f2, n2, extra)
     else:
-        bad = deficit * (-fund_raw / float(deficit.sum()))
+        f2, n2, buy_fill, sell_fill, book_after, adl_event, adl_cp, adl_qty, adl_total, unfilled = (
+            _market_policy(book, pos, side, clip, bk, ranked, cfg, settle, fund0)
+        )
+        fee, surplus, deficit = settle(f2, n2)
+
+    fund_raw = fund0 + (float(surplus.sum()) if to_fund else 0.0) - float(deficit.sum())
+    fund_raw += float(fee.sum()) if fee_to_fund else 0.0
+    if fund_raw >= 0 or float(deficit.sum()) <= 0:
+        bad = np.zeros_like(deficit)
+        fund_after = max(fund_raw, 0.0)
+    else:
+        bad = deficit * min(1.0, -fund_raw / float(deficit.sum()))
         fund_after = 0.0
     ins_delta = (surplus if to_fund else 0.0) - (deficit - bad)
     credit = np.zeros_like(surplus) if to_fund else surplus
 
-    # dry tail ADL could not take, plus any dust the second walk could not fill
-    unfilled = np.maximum(dry - m_dry, 0.0) + np.maximum(g - f2, 0.0)
+    closed = f2 + adl_total + q_take + q_back
     unfilled = np.where(unfilled <= _SNAP * clip, 0.0, unfilled)
-    adl_total = m_dry + m_def
-    closed = clip - unfilled
     size_left = np.where(clip == size, unfilled, size - closed)
     size_left = np.where(size_left <= _SNAP * size, 0.0, size_left)
     margin_released = margin * closed / size
@@ -1105,7 +1153,7 @@ def liquidate(
     remaining_size[idx] = size_left
     remaining_margin[idx] = np.where(size_left > 0, margin - margin_released + credit, 0.0)
 
-    adl = _adl_events(pos, idx, bk, adl_event, adl_cp, adl_qty)
+    adl = _adl_events(pos, idx, adl_price_ev, adl_event, adl_cp, adl_qty)
     if adl.n:
         cp_taken = np.bincount(adl.counterparty, weights=adl.qty, minlength=n)
         touched = cp_taken > 0
@@ -1142,6 +1190,9 @@ def liquidate(
         bad_debt=bad,
         trader_credit=credit,
         margin_released=margin_released,
+        qty_takeover=q_take,
+        qty_backstop=q_back,
+        adl_price=np.where(adl_total > 0, adl_price_ev, bk),
     )
     return LiquidationResult(
         events=events,
@@ -1158,29 +1209,142 @@ def liquidate(
         insurance_fund_after=float(fund_after),
         mark_price=mark,
         config=cfg,
+        oracle_price=oracle,
     )
 
 
-def _adl_queues(pos: Positions, mark: float, hit: npt.NDArray[np.bool_]) -> dict[int, IntArray]:
-    """For each liquidated side, the opposite side's ADL ranking (liquidated positions excluded)."""
+def _market_policy(
+    book: OrderBook,
+    pos: Positions,
+    side: npt.NDArray[np.int8],
+    clip: FloatArray,
+    bk: FloatArray,
+    ranked: dict[int, IntArray],
+    cfg: LiquidationConfig,
+    settle: Any,
+    fund0: float,
+) -> tuple[Any, ...]:
+    """Unlimited market orders; ADL for the dry tail and for what the fund cannot pay.
+
+    The module docstring's "ADL (minimal quantity)" and "Book runs dry" rules.
+    """
+    to_fund = cfg.surplus_to == "insurance_fund"
+    fee_to_fund = cfg.fee_to == "insurance_fund"
+
+    def fund_if_walked(g: FloatArray) -> FloatArray:
+        # fund after the book order g (rows: candidate orders, columns: events) and no more
+        fee, surplus, deficit = settle(g, _slice_usd_both(book, side, g))
+        out = fund0 + (surplus.sum(axis=-1) if to_fund else 0.0) - deficit.sum(axis=-1)
+        return out + (fee.sum(axis=-1) if fee_to_fund else 0.0)
+
+    # Pass 1: everything to the book, to find the bankrupt positions and the dry tails.
+    f1, n1, *_ = _walk_both(book, side, clip)
+    _, _, deficit1 = settle(f1, n1)
+    dry = clip - f1
+    want_dry = dry if cfg.adl else np.zeros_like(f1)
+
+    # ADL for deficits: the smallest x the fund cannot do without (module docstring).
+    want_def = np.zeros_like(f1)
+    if cfg.adl and clip.size and float(fund_if_walked(f1[None, :])[0]) < 0.0:
+        cap = np.where(deficit1 > 0, f1, 0.0)
+        for liq_side, queue in ranked.items():
+            sel = side == liq_side
+            room = float(pos.size[queue].sum()) - float(want_dry[sel].sum())
+            cap[sel] = _cap_cumulative(cap[sel], max(room, 0.0))
+        x = min_adl_quantity(
+            lambda xs: fund_if_walked(adl_book_orders(f1, cap, xs)), float(cap.sum()), clip.size
+        )
+        want_def = f1 - adl_book_orders(f1, cap, np.array([x]))[0]
+
+    # ADL: serve each liquidated side from the opposite side's ranking.
+    want = want_dry + want_def
+    adl_event, adl_cp, adl_qty = _adl_all(ranked, pos, side, want, cfg.adl_ranking)
+    matched = np.bincount(adl_event, weights=adl_qty, minlength=clip.size)
+    matched = _snap_to(np.minimum(matched, want), want)
+    m_dry = np.minimum(matched, want_dry)  # the dry tail has no other way out: served first
+    m_def = _snap_to(matched - m_dry, want_def)
+
+    # Pass 2: the book gets what ADL did not take; the walk only gets shorter.
+    g = np.maximum(f1 - m_def, 0.0)
+    f2, n2, buy_fill, sell_fill, book_after = _walk_both(book, side, g)
+    # dry tail ADL could not take, plus any dust the second walk could not fill
+    unfilled = np.maximum(dry - m_dry, 0.0) + np.maximum(g - f2, 0.0)
+    return (
+        f2,
+        n2,
+        buy_fill,
+        sell_fill,
+        book_after,
+        adl_event,
+        adl_cp,
+        adl_qty,
+        m_dry + m_def,
+        unfilled,
+    )
+
+
+def _limited_fills(
+    book: OrderBook, sides: npt.NDArray[np.int8], clip: FloatArray, limit: FloatArray
+) -> FloatArray:
+    """Coins each IOC order limited at ``limit`` gets, orders of a side sent in event order.
+
+    Earlier orders of a side have taken the best ``F`` coins; order k can take the coins
+    priced at or better than its limit that are left: ``min(clip_k, max(0, Q(limit_k) - F))``
+    with ``Q(p)`` the book's depth up to price p. One pass per side (a recurrence).
+    """
+    out = np.zeros_like(clip)
+    for pos_side in (-1, 1):
+        rows = np.flatnonzero(sides == pos_side)
+        if rows.size == 0:
+            continue
+        order_side = -pos_side
+        prices, cum_qty, _ = book.cumulative_depth(order_side)
+        cum0 = np.concatenate([[0.0], cum_qty])
+        key = prices if order_side > 0 else -prices  # ascending in trading order
+        lim = limit[rows] if order_side > 0 else -limit[rows]
+        depth = cum0[np.searchsorted(key, lim, side="right")]
+        taken = 0.0
+        for j, r in enumerate(rows):
+            got = min(float(clip[r]), max(0.0, float(depth[j]) - taken))
+            out[r] = got
+            taken += got
+    return out
+
+
+def _adl_queues(
+    pos: Positions, mark: float, hit: npt.NDArray[np.bool_], cfg: LiquidationConfig
+) -> dict[int, IntArray]:
+    """For each liquidated side, the opposite side's ADL queue (liquidated positions excluded).
+
+    Ranked by ``cfg.adl_ranking`` (:func:`perpsbook.adl.adl_ranking`).
+    """
     return {
-        liq_side: adl_ranking(pos, mark, side=-liq_side, exclude=hit)[0] for liq_side in (-1, 1)
+        liq_side: adl_ranking(
+            pos, mark, side=-liq_side, exclude=hit, policy=cfg.adl_ranking, venue=cfg.venue
+        )[0]
+        for liq_side in (-1, 1)
     }
 
 
 def _adl_all(
     ranked: dict[int, IntArray],
-    size: FloatArray,
+    pos: Positions,
     ev_side: npt.NDArray[np.int8],
     demand: FloatArray,
+    policy: str,
 ) -> tuple[IntArray, IntArray, FloatArray]:
-    """ADL trades for both liquidated sides: (event row, counterparty index, coins)."""
+    """ADL trades for both liquidated sides: (event row, counterparty index, coins).
+
+    Queue policies empty each counterparty before the next; ``"pro_rata"`` takes the same
+    fraction of every counterparty (:func:`perpsbook.adl.queue_capacity`).
+    """
     rows, cps, qtys = [], [], []
     for liq_side, queue in ranked.items():
         ev_rows = np.flatnonzero((ev_side == liq_side) & (demand > 0))
-        if ev_rows.size == 0:
+        if ev_rows.size == 0 or queue.size == 0:
             continue
-        d_row, s_row, q = _match(demand[ev_rows], size[queue])
+        supply = queue_capacity(pos, queue, float(demand[ev_rows].sum()), policy)
+        d_row, s_row, q = match_queues(demand[ev_rows], supply)
         rows.append(ev_rows[d_row])
         cps.append(queue[s_row])
         qtys.append(q)
@@ -1194,12 +1358,12 @@ def _adl_all(
 def _adl_events(
     pos: Positions,
     idx: IntArray,
-    bk: FloatArray,
+    price_ev: FloatArray,
     event: IntArray,
     cp: IntArray,
     qty: FloatArray,
 ) -> AdlEvents:
-    price = bk[event]
+    price = price_ev[event]
     cp_side = pos.side[cp]
     return AdlEvents(
         event=event,

@@ -132,10 +132,11 @@ def adl_setup():
 def test_adl_ranking_hand_scores():
     pos, _ = adl_setup()
     scores = adl_scores(pos, 109.0)
-    # long 1: uPnL 38, PnL% 38/20 = 1.9, eff. leverage 218/58
-    assert scores[1] == pytest.approx(1.9 * 218 / 58)
-    # long 2: uPnL 9, PnL% 0.18, eff. leverage 109/59
-    assert scores[2] == pytest.approx(0.18 * 109 / 59)
+    # Binance LeveragePnL = PnL% x MM / equity [B-ADL]; BTCUSDT bracket 1, MMR 0.4 %, cum 0
+    # long 1: uPnL 38, PnL% 38/20 = 1.9, MM 0.004 x 218, equity 58
+    assert scores[1] == pytest.approx(1.9 * 0.004 * 218 / 58)
+    # long 2: uPnL 9, PnL% 0.18, MM 0.004 x 109, equity 59
+    assert scores[2] == pytest.approx(0.18 * 0.004 * 109 / 59)
     assert scores[0] == -np.inf and scores[3] == -np.inf  # losing: not eligible
     idx, s = adl_ranking(pos, 109.0)
     assert idx.tolist() == [1, 4, 2]
