@@ -14,7 +14,11 @@ Sources (the worked examples each reproduces are in tests/test_margin.py)
      liquidation price".
 [B2] Binance, "Updates to Leverage and Margin Tiers of Binance Futures Contracts
      (2021-03-18)", https://www.binance.com/en/support/announcement/86cf9aa472574b8cb2e05bb751c2a9a6
-     -- the BTCUSDT 125x bracket table used by :data:`BINANCE`.
+     -- the BTCUSDT 125x bracket table used by :data:`BINANCE_2021`.
+[B6] Binance USDⓈ-M API ``GET /fapi/v1/leverageBracket`` (BTCUSDT), response captured in
+     github.com/boolean404/heikin-ashi-trading-bot, ``json/fapiPrivate_get_leverage_bracket.py``,
+     commit f4c6c76f2b465421681cded5f60c2f3cf29c256d (2023-11-28) -- the table of
+     :data:`BINANCE`, the latest full BTCUSDT table we could source.
 [B3] Binance, "Leverage and Margin of USDⓈ-M Futures" (2020-06-24),
      https://www.binance.com/en/support/articles/360033162192 -- the "tax bracket"
      maintenance margin.
@@ -86,9 +90,11 @@ from perpsbook.positions import Positions
 __all__ = [
     "ALTCOIN",
     "BINANCE",
+    "BINANCE_2021",
     "BYBIT",
     "HYPERLIQUID",
     "MM_BASES",
+    "SNAPSHOTS",
     "VENUES",
     "TierSchedule",
     "Venue",
@@ -795,11 +801,38 @@ class Venue:
 
 # Binance BTCUSDT 125x perpetual, table effective 2021-03-18 09:00 UTC [B2]. Its first
 # three maintenance amounts (0, 50, 1,300 USDT) are the ones Binance's FAQ works out [B1].
-_BINANCE_BTCUSDT = TierSchedule.from_caps(
+_BINANCE_BTCUSDT_2021 = TierSchedule.from_caps(
     caps=[50e3, 250e3, 1e6, 10e6, 20e6, 50e6, 100e6, 200e6, 300e6, 500e6],
     mmr=[0.004, 0.005, 0.01, 0.025, 0.05, 0.10, 0.125, 0.15, 0.25, 0.50],
     max_leverage=[125, 100, 50, 20, 10, 5, 4, 3, 2, 1],
     name="Binance BTCUSDT (table of 2021-03-18)",
+)
+
+BINANCE_2021 = Venue(
+    name="binance-2021",
+    schedule=_BINANCE_BTCUSDT_2021,
+    mm_basis="liquidation",
+    liquidation_fee_rate=0.0125,
+    source=(
+        "Snapshot 2021-03-18. Binance USDⓈ-M BTCUSDT: brackets from 'Updates to Leverage and "
+        "Margin Tiers of Binance Futures Contracts (2021-03-18)'; LP formula from 'How to "
+        "Calculate Liquidation Price of USDⓈ-M Futures Contracts' (2020-08-14), whose worked "
+        "examples this table reproduces; liquidationFee 0.0125 from a captured "
+        "/fapi/v1/exchangeInfo response."
+    ),
+)
+
+# Binance BTCUSDT, the latest full bracket table we could source: a GET
+# /fapi/v1/leverageBracket response for BTCUSDT committed to public code on 2023-11-28
+# [B6]. Same first two brackets as 2021; from 250k USDT up the caps differ (1% up to 3M,
+# 2.5% up to 20M, ...). Its maintenance amounts (cum 0, 50, 1,300, 46,300, 546,300,
+# 2,546,300, 5,046,300, 8,046,300, 28,046,300, 103,046,300) equal the recursion's [B1],
+# which tests/test_margin.py checks.
+_BINANCE_BTCUSDT = TierSchedule.from_caps(
+    caps=[50e3, 250e3, 3e6, 20e6, 40e6, 100e6, 120e6, 200e6, 300e6, 500e6],
+    mmr=[0.004, 0.005, 0.01, 0.025, 0.05, 0.10, 0.125, 0.15, 0.25, 0.50],
+    max_leverage=[125, 100, 50, 20, 10, 5, 4, 3, 2, 1],
+    name="Binance BTCUSDT (leverageBracket capture of 2023-11-28)",
 )
 
 BINANCE = Venue(
@@ -808,10 +841,12 @@ BINANCE = Venue(
     mm_basis="liquidation",
     liquidation_fee_rate=0.0125,
     source=(
-        "Binance USDⓈ-M BTCUSDT: brackets from 'Updates to Leverage and Margin Tiers of Binance "
-        "Futures Contracts (2021-03-18)'; LP formula from 'How to Calculate Liquidation Price of "
-        "USDⓈ-M Futures Contracts'; liquidationFee 0.0125 from a captured /fapi/v1/exchangeInfo "
-        "response (may have changed)."
+        "Snapshot 2023-11-28. Binance USDⓈ-M BTCUSDT brackets from a GET "
+        "/fapi/v1/leverageBracket response captured in github.com/boolean404/"
+        "heikin-ashi-trading-bot, json/fapiPrivate_get_leverage_bracket.py, commit f4c6c76 "
+        "(2023-11-28); LP formula from 'How to Calculate Liquidation Price of USDⓈ-M Futures "
+        "Contracts'; liquidationFee 0.0125 from a captured /fapi/v1/exchangeInfo response "
+        "(may have changed). Binance changes brackets without notice; check the live table."
     ),
 )
 
@@ -830,7 +865,8 @@ BYBIT = Venue(
     mm_basis="entry",
     liquidation_fee_rate=0.0,
     source=(
-        "Bybit 'Maintenance Margin (USDT Contract)' (BTCUSDT MMR 0.5% up to 2,000,000 USDT) and "
+        "Snapshot as read 2026-12-05 (page undated). Bybit 'Maintenance Margin (USDT Contract)' "
+        "(BTCUSDT MMR 0.5% up to 2,000,000 USDT) and "
         "'Liquidation Price (USDT Contract)'. No separate liquidation fee: the position is "
         "closed at the bankruptcy price and the margin left above it goes to the insurance fund."
     ),
@@ -848,7 +884,8 @@ HYPERLIQUID = Venue(
     mm_basis="half_initial",
     liquidation_fee_rate=0.0,
     source=(
-        "Hyperliquid Docs 'Liquidations' and 'Margin tiers'. Liquidations are market orders into "
+        "Snapshot as read 2026-12-05 (gitbook, undated). Hyperliquid Docs 'Liquidations' and "
+        "'Margin tiers' (BTC 40x up to 150M USDC, 20x above). Liquidations are market orders into "
         "the book; no separate clearance fee is modelled. A backstop liquidation keeps the "
         "maintenance margin."
     ),
@@ -876,20 +913,34 @@ VENUES: dict[str, Venue] = {
     "hyperliquid": HYPERLIQUID,
     "altcoin": ALTCOIN,
 }
-_ALIASES = {"rkt": "altcoin", "rocketcoin": "altcoin", "hl": "hyperliquid"}
+# Older dated snapshots, known to :func:`venue_by_name` but not in ``VENUES`` (the book's
+# venue figures draw one line per entry of ``VENUES``).
+SNAPSHOTS: dict[str, Venue] = {"binance-2021": BINANCE_2021}
+_ALIASES = {
+    "rkt": "altcoin",
+    "rocketcoin": "altcoin",
+    "hl": "hyperliquid",
+    "binance_2021": "binance-2021",
+    "binance-2023": "binance",
+}
 
 
 def venue_by_name(name: str) -> Venue:
-    """The preset called ``name`` (case-insensitive; ``"rkt"`` means ``"altcoin"``)."""
+    """The preset called ``name`` (case-insensitive; ``"rkt"`` means ``"altcoin"``).
+
+    Knows the current presets (:data:`VENUES`) and the older dated snapshots
+    (:data:`SNAPSHOTS`, e.g. ``"binance-2021"``).
+    """
     if not isinstance(name, str):
         raise InvalidInputError(f"venue name must be a string, got {name!r}")
     key = name.strip().lower()
     key = _ALIASES.get(key, key)
-    if key not in VENUES:
+    known = {**VENUES, **SNAPSHOTS}
+    if key not in known:
         raise InvalidInputError(
-            f"unknown venue {name!r}; known: {sorted(VENUES)} (aliases {sorted(_ALIASES)})"
+            f"unknown venue {name!r}; known: {sorted(known)} (aliases {sorted(_ALIASES)})"
         )
-    return VENUES[key]
+    return known[key]
 
 
 # --------------------------------------------------------------------------- positions

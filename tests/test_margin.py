@@ -35,6 +35,7 @@ from perpsbook.errors import (
 from perpsbook.margin import (
     ALTCOIN,
     BINANCE,
+    BINANCE_2021,
     BYBIT,
     HYPERLIQUID,
     VENUES,
@@ -55,7 +56,7 @@ from perpsbook.margin import (
 )
 from perpsbook.positions import Positions
 
-BTC = BINANCE.schedule
+BTC = BINANCE_2021.schedule  # the 2021-03-18 table the FAQ worked examples use
 
 
 # =========================================================== published worked examples
@@ -101,7 +102,7 @@ def test_binance_worked_liquidation_price_25100_40():
     # 20x: "your liquidation price will be $25,100.40". Bracket 0 (MMR 0.4 %, cum 0).
     lp = liquidation_price(+1, 0.02, 50_000.0, 500.0, mmr=0.004, maintenance_amount=0.0)
     assert round(lp, 2) == 25_100.40
-    assert round(BINANCE.liquidation_price(+1, 0.02, 50_000.0, 500.0), 2) == 25_100.40
+    assert round(BINANCE_2021.liquidation_price(+1, 0.02, 50_000.0, 500.0), 2) == 25_100.40
     assert round(liquidation_price_tiered(+1, 0.02, 50_000.0, 500.0, BTC), 2) == 25_100.40
 
 
@@ -570,3 +571,19 @@ def test_maintenance_amounts_make_mm_continuous(steps, rate_draws):
     np.testing.assert_allclose(
         floors[1:] * rates[1:] - cum[1:], floors[1:] * rates[:-1] - cum[:-1], rtol=1e-12, atol=1e-6
     )
+
+
+def test_binance_presets_are_dated_and_the_2023_capture_matches_its_cum_column():
+    # GET /fapi/v1/leverageBracket BTCUSDT, captured 2023-11-28 (margin.py [B6]): the
+    # response's own "cum" column, which the maintenance-amount recursion must reproduce
+    cum = [0.0, 50.0, 1300.0, 46300.0, 546300.0, 2546300.0, 5046300.0, 8046300.0]
+    cum += [28046300.0, 103046300.0]
+    np.testing.assert_allclose(BINANCE.schedule.maintenance_amount, cum)
+    assert "2023-11-28" in BINANCE.source and "2021-03-18" in BINANCE_2021.source
+    for venue in (BINANCE, BINANCE_2021, BYBIT, HYPERLIQUID):
+        assert "Snapshot" in venue.source
+    assert venue_by_name("binance-2021") is BINANCE_2021
+    assert venue_by_name("binance_2021") is BINANCE_2021
+    # the two tables agree up to 250k USDT and differ above (1 % up to 3M vs 2.5 % from 1M)
+    assert BINANCE.schedule.mmr_for(200e3) == BINANCE_2021.schedule.mmr_for(200e3)
+    assert BINANCE.schedule.mmr_for(2e6) == 0.01 and BINANCE_2021.schedule.mmr_for(2e6) == 0.025
