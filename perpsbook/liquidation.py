@@ -50,6 +50,74 @@ Sources
     positions above 100k USDC only 20 % is sent as a market liquidation order, followed by a
     30-second cooldown during which liquidation orders are for the entire position.
 
+[B-LIQ-2] Binance's "Liquidation Protocol" as reproduced for Binance-based copy trading at
+    https://docs.traderwagon.com/faq/futures-trading-introduction/liquidation-protocol
+    (read 2026-12-05): "all liquidation orders are Immediate or Cancel orders"; a trader
+    still margin deficient "will be closed at the bankruptcy price and the Insurance Fund
+    will take over the position"; the fee is charged "on the amount liquidated only".
+    Binance, "Insurance Fund" (FAQ 360033525371, dated 2019-09-09): the fund takes over
+    bankrupt positions and offloads them onto the market, collects the liquidation fees of
+    non-bankrupt liquidations, and counterparty liquidation (ADL) follows when the fund
+    "is unable to accept positions". Limiting the IOC order at the bankruptcy price is our
+    reading of these two statements (no page gives the limit price in so many words).
+[Y-LIQ] Bybit, "Liquidation Process (USDT Contract)",
+    https://help.bybit.com/hc/en-us/articles/900000167723 (and the inverse-contract version
+    of 2024-01-24, bybitHC_Article id 000001098): lowest risk-limit tier -> cancel orders,
+    then the liquidation engine takes the position over at its bankruptcy price; better
+    than bankruptcy -> remaining margin to the insurance fund, worse -> the fund pays,
+    fund insufficient -> ADL. Higher tiers first try to step down the risk limit with
+    FillOrKill orders (not modelled: our Bybit snapshot has one tier).
+[H-ADL] Hyperliquid Docs, "Auto-deleveraging" (read 2026-12-05): ADL when "a user's
+    account value or isolated position value becomes negative"; opposite users ranked by
+    unrealised PnL and leverage; closed at the previous oracle price (older wording) / mark
+    price (current wording) against the underwater user.
+[H-BACK] docs.trade.xyz, "Liquidations and Auto-Deleveraging" (summarising Hyperliquid's
+    HyperCore rules, read 2026-12-05): "If the account equity drops below 2/3 of the
+    maintenance margin without successful liquidation through market orders on the book, a
+    backstop liquidation happens through the Hyperliquid liquidator vault ... the maintenance
+    margin is not returned to the user"; market-order liquidations leave the remaining
+    collateral with the trader.
+
+Venue policies (``LiquidationConfig.policy``, one engine)
+--------------------------------------------------------
+``"market"``
+    Every liquidated clip is one slice of an unlimited market order (the engine before
+    venue policies; available by name). Deficits are paid by the fund, ADL (ranking
+    ``adl_ranking``) for the dry tail and for what the fund cannot pay, at the bankruptcy
+    price.
+``"binance"`` [B-LIQ][B-LIQ-2][B-IF][B-ADL]
+    Each position's order is Immediate-or-Cancel, *limited at its bankruptcy price*: it
+    takes only the levels at or better than that price still left by the positions
+    processed before it, so a fill never loses money beyond the margin. What does not fill
+    is taken over by the insurance fund at the bankruptcy price (``events.qty_takeover``;
+    the fund's account ``insurance_fund`` then holds that position). The clearance fee
+    (``liquidation_fee_rate`` x filled notional, capped by the margin left) goes to the fund
+    (``fee_to="insurance_fund"``). ADL when the fund cannot carry the takeover: the fund's
+    cash after the batch plus the takeover's value at the mark (``events.takeover_upnl``)
+    must stay >= 0; if not, the smallest number of taken-over coins (losing ones, deepest
+    breach first) is deleveraged at the bankruptcy price instead. Binance publishes no
+    numerical example of this flow; tests/test_policies.py derives one by hand.
+``"bybit"`` [Y-LIQ][Y-IF][Y-ADL]
+    The liquidation engine takes the position over at the bankruptcy price and closes it in
+    the market: in money terms the "market" walk with no clearance fee (the margin left
+    above bankruptcy goes to the fund, a loss below it is paid by the fund), ADL when the
+    fund cannot pay, Bybit's ADL ranking.
+``"hyperliquid"`` [H-LIQ][H-BACK][H-ADL]
+    Positions with equity at the mark >= 2/3 of maintenance margin: market orders, 20 %
+    clips above 100k USD unless in ``cooldown``, no fee, the trader keeps what is left.
+    Equity in [0, 2/3 MM): the backstop liquidator vault (account ``backstop_vault``)
+    takes the whole position at its bankruptcy price, i.e. with its remaining margin
+    (``events.qty_backstop``). Equity < 0 (account value negative): ADL of the whole
+    position against Hyperliquid's ranking at ``oracle_price``; the loss below bankruptcy
+    (``side x (oracle - bankruptcy)`` per coin) is paid from ``insurance_fund`` (read as
+    the vault's loss capital, Hyperliquid has no insurance fund) and is bad debt beyond it
+    (our choice: the docs say the platform has none). Dry book tails and ADL coins without
+    a counterparty go to the vault.
+
+ADL internals (rankings, queue matching, the minimal-quantity solver) live in
+:mod:`perpsbook.adl`; ``adl_ranking``, ``adl_scores``, ``adl_book_orders`` and
+``min_adl_quantity`` are re-exported here so older imports keep working.
+
 Design decisions (each documented where it is implemented)
 ----------------------------------------------------------
 * **Priority.** Liquidated positions are processed deepest breach first: breach depth =
@@ -66,8 +134,8 @@ Design decisions (each documented where it is implemented)
 * **Fee.** ``fee = min(rate x filled notional, max(remaining margin, 0))``: charged on the
   quantity actually liquidated in the book, from what is left of the position's margin at
   its fill, never driving the trader negative [B-LIQ]. ADL quantities pay no fee [B-ADL].
-  The fee goes to the account ``venue_fees`` (on Binance the clearance fee also feeds the
-  insurance fund; add the two if you model that).
+  The fee goes to the account ``venue_fees``, or to the fund under the Binance policy
+  (``LiquidationConfig.fee_to``).
 * **Settlement at the bankruptcy price.** The closed slice's margin left after the fill and
   the fee (``side * (notional - qty * bankruptcy_price) - fee``) is the *surplus* and goes to
   the insurance fund (``surplus_to="insurance_fund"``, Binance/Bybit [B-IF][Y-IF]) or stays
@@ -77,7 +145,8 @@ Design decisions (each documented where it is implemented)
   (both sides of the book share one fund).
 * **ADL (minimal quantity).** If the walk of every clip through the book leaves the fund
   negative, the smallest number of coins ``x`` is taken out of the book order and closed
-  against opposite-side profitable positions (ranked by :func:`adl_ranking`) at the bankrupt
+  against opposite-side profitable positions (ranked by :func:`perpsbook.adl.adl_ranking`
+  with the config's ``adl_ranking``: Binance LeveragePnL by default) at the bankrupt
   position's bankruptcy price, as venues do only for what the fund cannot take [B-ADL].
   Coins for ADL come from the *bankrupt* positions (deficit in the all-in-the-book walk) in
   the priority order above: the deepest-breached one is emptied first, then the next. The
@@ -476,7 +545,8 @@ class LiquidationEvents:
     fee : float64
         Liquidation fee paid, USD (to ``venue_fees``).
     insurance_delta : float64
-        USD into (+, surplus) or out of (-, deficit paid) the insurance fund.
+        USD into (+, surplus) or out of (-, deficit paid) the insurance fund, not counting
+        the fee (which also goes to the fund when ``config.fee_to == "insurance_fund"``).
     bad_debt : float64
         USD of deficit neither the fund nor ADL covered, paid by the venue.
     trader_credit : float64
