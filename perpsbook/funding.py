@@ -104,6 +104,30 @@ PREMIUM_SAMPLES_8H = 5760
 """Premium-index samples per 8-hour interval (one every 5 seconds)."""
 
 
+# --------------------------------------------------------------------------- helpers
+def _broadcast(**arrays: Any) -> list[Any]:
+    """Broadcast named inputs, naming them in the error if their shapes do not fit."""
+    try:
+        return list(
+            np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in arrays.values()))
+        )
+    except ValueError as exc:
+        shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in arrays.items())
+        raise InvalidInputError(
+            f"arguments do not broadcast together: {shapes}; give scalars or arrays of one length"
+        ) from exc
+
+
+def _finite_out(name: str, out: Any) -> Any:
+    """``out`` as float / ndarray; raise if finite inputs overflowed float64 (never +-inf)."""
+    arr = np.asarray(out, dtype=np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise InvalidInputError(
+            f"{name} overflows float64 (|value| > 1.8e308) for these inputs; rescale them"
+        )
+    return float(arr) if arr.ndim == 0 else arr
+
+
 # --------------------------------------------------------------------------- impact prices
 
 
@@ -134,7 +158,9 @@ def impact_margin_notional(
             f"initial_margin_rate must lie in (0, 1], got {initial_margin_rate!r}"
         )
     margin = check_positive("impact_margin", impact_margin)
-    return margin / imr
+    with np.errstate(over="ignore"):
+        out = margin / np.asarray(imr)
+    return _finite_out("impact_margin_notional", out)
 
 
 _NOTIONAL_RTOL = 1e-9
@@ -175,7 +201,9 @@ def _fill_prices(
     prev_notional = np.where(k > 0, cum_notional[np.maximum(k - 1, 0)], 0.0)
     prev_qty = np.where(k > 0, cum_qty[np.maximum(k - 1, 0)], 0.0)
     qty = prev_qty + (n - prev_notional) / prices[k]
-    out = n / qty
+    # a notional so small that its coins underflow to 0 fills at the first level's price
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = np.where(qty > 0, n / np.where(qty > 0, qty, 1.0), prices[k])
     return float(out) if out.ndim == 0 else out
 
 
@@ -322,14 +350,16 @@ def premium_index(impact_bid: Any, impact_ask: Any, index: Any) -> Any:
     bid = check_positive("impact_bid", impact_bid)
     ask = check_positive("impact_ask", impact_ask)
     idx = check_positive("index", index)
-    if not np.all(np.asarray(bid) <= np.asarray(ask)):
+    bid, ask, idx = _broadcast(impact_bid=bid, impact_ask=ask, index=idx)
+    if not np.all(bid <= ask):
         raise InvalidInputError(
             "impact_bid must be <= impact_ask (an average sell price cannot exceed an average "
             f"buy price on an uncrossed book), got impact_bid={impact_bid!r}, "
             f"impact_ask={impact_ask!r}"
         )
-    out = (np.maximum(0.0, bid - idx) - np.maximum(0.0, idx - ask)) / idx
-    return float(out) if np.ndim(out) == 0 else out
+    with np.errstate(over="ignore"):
+        out = (np.maximum(0.0, bid - idx) - np.maximum(0.0, idx - ask)) / idx
+    return _finite_out("premium_index", out)
 
 
 def average_premium(premiums: Any, weights: Any = None) -> Any:
@@ -506,8 +536,10 @@ def funding_payment(side: Any, size: Any, mark_price: Any, rate: Any) -> Any:
     q = check_nonnegative("size", size)
     m = check_positive("mark_price", mark_price)
     r = check_finite("rate", rate)
-    out = s * q * m * r
-    return float(out) if np.ndim(out) == 0 else out
+    s, q, m, r = _broadcast(side=s, size=q, mark_price=m, rate=r)
+    with np.errstate(over="ignore"):
+        out = s * q * m * r
+    return _finite_out("funding_payment", out)
 
 
 def funding_payments(side: Any, size: Any, marks: Any, rates: Any) -> npt.NDArray[np.float64]:
@@ -540,7 +572,9 @@ def funding_payments(side: Any, size: Any, marks: Any, rates: Any) -> npt.NDArra
         raise InvalidInputError(
             f"size must be a scalar or have shape {m.shape} like marks, got {np.shape(q)}"
         )
-    return np.asarray(check_side(side) * q * m * r, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        out = np.asarray(check_side(side) * q * m * r, dtype=np.float64)
+    return np.asarray(_finite_out("funding_payments", out), dtype=np.float64)
 
 
 def annualised(

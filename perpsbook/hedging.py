@@ -445,8 +445,18 @@ def forced_buy_prices(book: OrderBook, forced_usd: Any, hedge_ratio: Any) -> np.
     InsufficientLiquidityError
         If the engine's order or the hedge needs more than the asks hold.
     """
+    if not isinstance(book, OrderBook):
+        raise InvalidInputError(
+            f"book must be a perpsbook.book.OrderBook, got {type(book).__name__}"
+        )
     usd = np.asarray(check_positive("forced_usd", forced_usd), dtype=np.float64)
     h = np.asarray(check_nonnegative("hedge_ratio", hedge_ratio), dtype=np.float64)
+    try:
+        np.broadcast_shapes(usd.shape, h.shape)
+    except ValueError as exc:
+        raise InvalidInputError(
+            f"forced_usd {usd.shape} and hedge_ratio {h.shape} do not broadcast together"
+        ) from exc
     _, cum_qty, cum_usd = book.cumulative_depth(1)
     available = float(cum_usd[-1]) if cum_usd.size else 0.0
     if usd.max() > available:
@@ -542,6 +552,10 @@ def market_maker_path(
     if not isinstance(market_maker, MarketMaker):
         raise InvalidInputError(
             f"market_maker must be a MarketMaker, got {type(market_maker).__name__}"
+        )
+    if not isinstance(book, OrderBook):
+        raise InvalidInputError(
+            f"book must be a perpsbook.book.OrderBook, got {type(book).__name__}"
         )
     usd = np.atleast_1d(np.asarray(check_nonnegative("forced_usd", forced_usd), dtype=float))
     if usd.ndim != 1 or usd.size == 0:

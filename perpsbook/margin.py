@@ -139,6 +139,31 @@ def _broadcast(**arrays: Any) -> list[np.ndarray]:
         raise InvalidInputError(f"arguments do not broadcast together: {shapes}") from exc
 
 
+def _finite(what: str, value: Any, hint: str) -> FloatOrArray:
+    """Return ``_out(value)``; raise InvalidInputError if finite inputs overflowed float64.
+
+    Valid but extreme inputs (a size of 1e-300 coins against 1e10 USD of margin) can give a
+    result beyond the largest float (about 1.8e308); we refuse rather than return +-inf.
+    """
+    arr = np.asarray(value)
+    if not np.all(np.isfinite(arr)):
+        raise InvalidInputError(
+            f"{what} overflows float64 (|value| > 1.8e308) for these inputs: {hint}; "
+            f"rescale the inputs (e.g. sizes in larger units)"
+        )
+    return _out(arr)
+
+
+def _check_venue(venue: Any) -> Any:
+    from_type = type(venue).__name__
+    if not isinstance(venue, Venue):
+        raise InvalidInputError(
+            f"venue must be a perpsbook.margin.Venue (e.g. BINANCE, or venue_by_name('bybit')), "
+            f"got {from_type}"
+        )
+    return venue
+
+
 def _check_leverage_at_least_one(leverage: Any) -> np.ndarray:
     lev = np.asarray(check_finite("leverage", leverage))
     if not np.all(lev >= 1.0):
@@ -447,9 +472,18 @@ def initial_margin(size: Any, price: Any, leverage: Any) -> FloatOrArray:
 
 def maintenance_margin(size: Any, price: Any, schedule: TierSchedule) -> FloatOrArray:
     """Maintenance margin in USD of ``size`` coins valued at ``price`` (USD/coin) [B1][H2][Y3]."""
+    if not isinstance(schedule, TierSchedule):
+        hint = " (pass venue.schedule)" if isinstance(schedule, Venue) else ""
+        raise InvalidInputError(
+            f"schedule must be a perpsbook.margin.TierSchedule{hint}, got {type(schedule).__name__}"
+        )
     s = np.asarray(check_positive("size", size))
     p = np.asarray(check_positive("price", price))
-    return schedule.maintenance_margin(s * p)
+    s, p = _broadcast(size=s, price=p)
+    with np.errstate(over="ignore"):
+        notional = s * p
+    _finite("maintenance_margin", notional, "size x price (the notional) is too large")
+    return schedule.maintenance_margin(notional)
 
 
 def margin_ratio(maintenance: Any, equity: Any) -> FloatOrArray:
@@ -472,7 +506,13 @@ def margin_ratio(maintenance: Any, equity: Any) -> FloatOrArray:
     eq = np.asarray(check_finite("equity", equity))
     mm, eq = _broadcast(maintenance=mm, equity=eq)
     out = np.full(mm.shape, np.inf)
-    np.divide(mm, eq, out=out, where=eq > 0)
+    with np.errstate(over="ignore"):
+        np.divide(mm, eq, out=out, where=eq > 0)
+    if np.any(np.isinf(out) & (eq > 0)):
+        raise InvalidInputError(
+            "margin_ratio overflows float64 (maintenance / equity > 1.8e308): equity is too "
+            "small a positive number for this maintenance margin"
+        )
     return _out(out)
 
 
@@ -499,7 +539,9 @@ def bankruptcy_price(side: Any, size: Any, entry_price: Any, margin: Any) -> Flo
     e = np.asarray(check_positive("entry_price", entry_price))
     m = np.asarray(check_nonnegative("margin", margin))
     sd, s, e, m = _broadcast(side=sd, size=s, entry_price=e, margin=m)
-    return _out(e - sd * m / s)
+    with np.errstate(over="ignore", divide="ignore"):
+        out = e - sd * m / s
+    return _finite("bankruptcy_price", out, "margin / size is too large")
 
 
 def _cross_inputs(
@@ -593,7 +635,9 @@ def liquidation_price(
         mmr=m,
         maintenance_amount=cum,
     )
-    return _out((wb - tmm + upnl + cum - sd * s * e) / (s * m - sd * s))
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        out = (wb - tmm + upnl + cum - sd * s * e) / (s * m - sd * s)
+    return _finite("liquidation_price", out, "balance / size is too large")
 
 
 def liquidation_price_tiered(
@@ -650,7 +694,12 @@ def liquidation_price_tiered(
         tier += sd * gap < 0  # the root lies above this boundary
     mmr = schedule.mmr[tier]
     cum = schedule.maintenance_amount[tier]
-    lp = _out((base + cum - sd * s * e) / (s * mmr - sd * s))
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        lp = _finite(
+            "liquidation_price_tiered",
+            (base + cum - sd * s * e) / (s * mmr - sd * s),
+            "balance / size is too large",
+        )
     if return_tier:
         return lp, (int(tier) if tier.ndim == 0 else tier)
     return lp
@@ -743,7 +792,9 @@ class Venue:
         if self.mm_basis == "entry":
             sd, s, e, m = self._isolated(side, size, entry_price, margin)
             mm = np.asarray(self.schedule.maintenance_margin(s * e))
-            return _out(e - sd * (m - mm) / s)
+            with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+                out = e - sd * (m - mm) / s
+            return _finite("liquidation_price", out, "margin / size is too large")
         return liquidation_price_tiered(side, size, entry_price, margin, self.schedule)
 
     def bankruptcy_price(self, side: Any, size: Any, entry_price: Any, margin: Any) -> FloatOrArray:
@@ -957,6 +1008,7 @@ def _as_array(x: Any) -> npt.NDArray[Any]:
 def liquidation_prices(positions: Positions, venue: Venue) -> npt.NDArray[np.float64]:
     """Isolated liquidation price (USD per coin) of every position, shape (N,)."""
     p = _check_positions(positions)
+    venue = _check_venue(venue)
     return _as_array(venue.liquidation_price(p.side, p.size, p.entry_price, p.margin))
 
 
@@ -969,10 +1021,12 @@ def bankruptcy_prices(positions: Positions) -> npt.NDArray[np.float64]:
 def maintenance_margins(positions: Positions, venue: Venue, mark: Any) -> npt.NDArray[np.float64]:
     """Maintenance margin (USD) the venue requires of every position at ``mark``, shape (N,)."""
     p = _check_positions(positions)
+    venue = _check_venue(venue)
     return _as_array(venue.maintenance_at(p.side, p.size, p.entry_price, mark))
 
 
 def liquidatable(positions: Positions, venue: Venue, mark: Any) -> npt.NDArray[np.bool_]:
     """Boolean mask (N,) of positions at or below maintenance at mark price ``mark`` (USD/coin)."""
     p = _check_positions(positions)
+    venue = _check_venue(venue)
     return _as_array(venue.is_liquidatable(p.side, p.size, p.entry_price, p.margin, mark))

@@ -670,3 +670,18 @@ def test_impact_price_whole_side_despite_summation_order():
     assert impact_price(asks, qty, total) == pytest.approx(total / qty.sum(), rel=1e-12)
     with pytest.raises(InsufficientLiquidityError):
         impact_price(asks, qty, total * 1.001)
+
+
+def test_shapes_that_do_not_broadcast_are_named_and_tiny_inputs_do_not_overflow():
+    from perpsbook.errors import InvalidInputError
+    from perpsbook.funding import funding_payment, impact_margin_notional, premium_index
+
+    with pytest.raises(InvalidInputError, match=r"side \(2,\), size \(3,\)"):
+        funding_payment([1, -1], [1.0, 2.0, 3.0], 10.0, 0.001)
+    np.testing.assert_allclose(funding_payment([1, -1], [1.0, 2.0], 10.0, 0.001), [0.01, -0.02])
+    with pytest.raises(InvalidInputError, match="premium_index overflows"):
+        premium_index(100.0, 101.0, 5e-324)
+    with pytest.raises(InvalidInputError, match="impact_margin_notional overflows"):
+        impact_margin_notional(5e-324)
+    with pytest.raises(InvalidInputError, match="impact_bid"):
+        premium_index([1.0, 2.0], [1.0, 2.0, 3.0], 1.0)

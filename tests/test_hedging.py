@@ -493,3 +493,13 @@ def test_single_batch_final_price_ignores_lag_and_matches_the_grid(usd, h, lag):
     later = market_maker_path(MarketMaker(h, lag=lag), book, [usd])
     assert later.final_price == now.final_price
     assert abs(now.final_price - forced_buy_prices(book, usd, h)) <= 0.01 + 1e-9
+
+
+def test_wrong_book_objects_are_named():
+    from perpsbook.errors import InvalidInputError
+    from perpsbook.hedging import MarketMaker, forced_buy_prices, market_maker_path
+
+    with pytest.raises(InvalidInputError, match="book must be"):
+        forced_buy_prices(None, 1.0, 1.0)
+    with pytest.raises(InvalidInputError, match="book must be"):
+        market_maker_path(MarketMaker(), None, [1.0])

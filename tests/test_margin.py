@@ -587,3 +587,22 @@ def test_binance_presets_are_dated_and_the_2023_capture_matches_its_cum_column()
     # the two tables agree up to 250k USDT and differ above (1 % up to 3M vs 2.5 % from 1M)
     assert BINANCE.schedule.mmr_for(200e3) == BINANCE_2021.schedule.mmr_for(200e3)
     assert BINANCE.schedule.mmr_for(2e6) == 0.01 and BINANCE_2021.schedule.mmr_for(2e6) == 0.025
+
+
+def test_wrong_objects_and_overflow_get_named_errors():
+    p = Positions(side=1, size=1.0, entry_price=100.0, margin=10.0)
+    for fn in (liquidation_prices, maintenance_margins, liquidatable):
+        args = (p, None) if fn is liquidation_prices else (p, None, 100.0)
+        with pytest.raises(InvalidInputError, match="venue must be"):
+            fn(*args)
+    with pytest.raises(InvalidInputError, match="schedule must be"):
+        maintenance_margin(1.0, 100.0, BINANCE)  # a Venue where a TierSchedule is needed
+    # valid tiny inputs whose exact result is beyond float64: a clear error, never -inf
+    with pytest.raises(InvalidInputError, match="bankruptcy_price overflows"):
+        bankruptcy_price(1, 1e-300, 10.0, 1e10)
+    with pytest.raises(InvalidInputError, match="overflows"):
+        BINANCE.liquidation_price(1, 5e-324, 100.0, 10.0)
+    with pytest.raises(InvalidInputError, match="margin_ratio overflows"):
+        margin_ratio(1.0, 5e-324)
+    # tiny but representable: computed exactly
+    assert bankruptcy_price(1, 1e-300, 10.0, 1e-295) == pytest.approx(10.0 - 1e5)
