@@ -316,6 +316,10 @@ class TierSchedule:
                 f"{imr[k]:.4%} at its max leverage {lev[k]:g}x, or a position opened at max "
                 f"leverage would be liquidatable at once"
             )
+        if isinstance(self.max_notional, (bool, str, bytes)) or np.ndim(self.max_notional) != 0:
+            raise ScheduleError(
+                f"max_notional must be a single number of USD, got {self.max_notional!r}"
+            )
         max_notional = float(self.max_notional)
         if math.isnan(max_notional) or max_notional <= floors[-1]:
             raise ScheduleError(
@@ -747,7 +751,10 @@ class Venue:
             )
         if self.mm_basis not in MM_BASES:
             raise InvalidInputError(f"mm_basis must be one of {MM_BASES}, got {self.mm_basis!r}")
-        fee = check_finite("liquidation_fee_rate", self.liquidation_fee_rate)
+        fee = self.liquidation_fee_rate
+        if isinstance(fee, (bool, str, bytes)) or np.ndim(fee) != 0:
+            raise InvalidInputError(f"liquidation_fee_rate must be a single number, got {fee!r}")
+        fee = check_finite("liquidation_fee_rate", fee)
         if not 0 <= fee < 1:
             raise InvalidInputError(f"liquidation_fee_rate must lie in [0, 1), got {fee!r}")
         object.__setattr__(self, "liquidation_fee_rate", float(fee))

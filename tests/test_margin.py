@@ -606,3 +606,10 @@ def test_wrong_objects_and_overflow_get_named_errors():
         margin_ratio(1.0, 5e-324)
     # tiny but representable: computed exactly
     assert bankruptcy_price(1, 1e-300, 10.0, 1e-295) == pytest.approx(10.0 - 1e5)
+
+
+def test_list_valued_scalars_are_named():
+    with pytest.raises(InvalidInputError, match="liquidation_fee_rate must be a single number"):
+        Venue("x", BINANCE.schedule, "liquidation", [0.1, 0.2])
+    with pytest.raises(ScheduleError, match="max_notional must be a single number"):
+        TierSchedule(floors=[0.0], mmr=[0.01], max_leverage=[50.0], max_notional=[1.0, 2.0])
