@@ -1080,3 +1080,7 @@ def _figure_ledger_cached() -> FigureLedger:
     )
     _readonly(*cols.values())
     return FigureLedger(**{name: cols[name] for name in _LEDGER_FIELDS})
+
+
+# Appended rather than edited into the list above, so this section stays self-contained.
+__all__ += ["FigureLedger", "figure_ledger"]
