@@ -215,6 +215,9 @@ def test_margin_block_of_the_api_page_lists_every_public_name():
     import perpsbook.margin as margin
 
     text = (ROOT / "book" / "api.md").read_text(encoding="utf-8")
+    if ".. py:module:: perpsbook.margin" not in text:
+        assert ".. automodule:: perpsbook.margin" in text
+        return  # back to the standard block: autodoc lists margin.__all__ itself
     block = text[text.index(".. py:module:: perpsbook.margin") :]
     block = block[: block.index("```")]
     documented = set(
