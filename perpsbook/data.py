@@ -941,3 +941,146 @@ def fetch_funding_live(
         mark_price=mark,
         has_mark=np.isfinite(mark),
     )
+
+
+# --------------------------------------------------------------------------------------
+# Figure ledger of the 10-11 October 2025 liquidation cascade (cited, not computed)
+# --------------------------------------------------------------------------------------
+
+_LEDGER_FILE = "oct2025_figure_ledger.csv"
+_LEDGER_TEXT_COLUMNS = (
+    "id",
+    "event",
+    "quantity",
+    "unit",
+    "source",
+    "bibkey",
+    "source_url",
+    "published_date",
+    "window_start_utc",
+    "window_end_utc",
+    "method",
+    "notes",
+)
+
+
+@dataclass(frozen=True)
+class FigureLedger:
+    """Published figures on a real liquidation cascade, one row per figure per source.
+
+    Every number here is *cited*, not computed: each row names where it was read, when the
+    source was published and the time window the figure covers. Sources measure different
+    things over different windows, so rows on the same quantity may disagree; both are kept
+    and the ``notes`` say why. See ``perpsbook/data/PROVENANCE.md``.
+
+    Attributes
+    ----------
+    id : ndarray of str
+        Unique row identifier, e.g. ``"cg_24h_total"``.
+    event : ndarray of str
+        UTC date of the episode (``"2025-10-10"``, ``"2020-03-13"`` ...) or ``"rule"`` for a
+        standing venue rule.
+    quantity : ndarray of str
+        What was measured, in words.
+    value : ndarray of float64
+        The figure (a range's low end), in ``unit``.
+    value_high : ndarray of float64
+        High end of a range, or NaN when the source gives a single number.
+    unit : ndarray of str
+        ``"USD"``, ``"traders"``, ``"fraction"``, ``"USD per coin"``, ``"XBT"`` ...
+    source, bibkey, source_url : ndarray of str
+        Who published it, its key in ``book/references.bib`` (empty for weak sources that
+        are listed but not cited) and the address of the copy that was read.
+    published_date : ndarray of str
+        ``YYYY-MM-DD``, ``YYYY-MM`` or ``"n.d."`` (undated page).
+    window_start_utc, window_end_utc : ndarray of str
+        The time window the figure covers, ISO 8601 (date or date and minute, UTC), or
+        ``"n/a"`` for a standing rule.
+    method, notes : ndarray of str
+        How the source obtained the figure; caveats and disagreements.
+    """
+
+    id: np.ndarray
+    event: np.ndarray
+    quantity: np.ndarray
+    value: np.ndarray
+    value_high: np.ndarray
+    unit: np.ndarray
+    source: np.ndarray
+    bibkey: np.ndarray
+    source_url: np.ndarray
+    published_date: np.ndarray
+    window_start_utc: np.ndarray
+    window_end_utc: np.ndarray
+    method: np.ndarray
+    notes: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.id.size)
+
+    def row(self, row_id: str) -> dict[str, Any]:
+        """One row as a dict (floats for the values), looked up by its ``id``.
+
+        Raises
+        ------
+        InvalidInputError
+            If no row has that id.
+        """
+        hits = np.flatnonzero(self.id == row_id)
+        if hits.size != 1:
+            raise InvalidInputError(
+                f"row_id must be one of the ledger's ids (e.g. 'cg_24h_total'), got {row_id!r}"
+            )
+        i = int(hits[0])
+        out: dict[str, Any] = {name: str(getattr(self, name)[i]) for name in _LEDGER_TEXT_COLUMNS}
+        out["value"] = float(self.value[i])
+        out["value_high"] = float(self.value_high[i])
+        return out
+
+    def select(self, event: str) -> FigureLedger:
+        """The rows of one episode (``event`` as in the ``event`` column), in file order."""
+        keep = self.event == event
+        return FigureLedger(**{name: getattr(self, name)[keep] for name in _LEDGER_FIELDS})
+
+
+_LEDGER_FIELDS = (*_LEDGER_TEXT_COLUMNS[:3], "value", "value_high", *_LEDGER_TEXT_COLUMNS[3:])
+
+
+def figure_ledger() -> FigureLedger:
+    """Load the figure ledger of the 10-11 October 2025 crash and earlier cascades.
+
+    Returns
+    -------
+    FigureLedger
+        Struct of read-only arrays, one entry per published figure (cached; loading twice
+        costs nothing). Values in the unit of each row (``unit`` column).
+
+    Examples
+    --------
+    >>> from perpsbook.data import figure_ledger
+    >>> row = figure_ledger().row("amb_peak_minute")
+    >>> row["value"], row["window_start_utc"]
+    (3210000000.0, '2025-10-10T21:15')
+    """
+    return _figure_ledger_cached()
+
+
+@functools.lru_cache(maxsize=1)
+def _figure_ledger_cached() -> FigureLedger:
+    import csv
+
+    with _data_file(_LEDGER_FILE).open("r", encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    cols: dict[str, np.ndarray] = {
+        name: np.array([r[name] for r in rows], dtype=str) for name in _LEDGER_TEXT_COLUMNS
+    }
+    cols["value"] = np.array([float(r["value"]) for r in rows], dtype=np.float64)
+    cols["value_high"] = np.array(
+        [float(r["value_high"]) if r["value_high"] else np.nan for r in rows], dtype=np.float64
+    )
+    _readonly(*cols.values())
+    return FigureLedger(**{name: cols[name] for name in _LEDGER_FIELDS})
+
+
+# Appended rather than edited into the list above, so this section stays self-contained.
+__all__ += ["FigureLedger", "figure_ledger"]
