@@ -6,7 +6,7 @@ Units: prices in USD per coin, sizes in coins, notional / margin / PnL in USD, r
 (MMR, fee rates) as fractions (0.004 = 0.4 %). ``side`` is +1 long, -1 short.
 
 Sources (the worked examples each reproduces are in tests/test_margin.py)
-------------------------------------------------------------------------
+-------------------------------------------------------------------------
 [B1] Binance, "How to Calculate Liquidation Price of USDⓈ-M Futures Contracts" (2020-08-14),
      https://www.binance.com/en/support/faq/b3c689c1f50a44cabb3a84e663b81d93 -- the
      liquidation-price formula (WB, TMM1, UPNL1, cum, MMR), the maintenance-amount
@@ -38,7 +38,8 @@ Sources (the worked examples each reproduces are in tests/test_margin.py)
 [Y3] Bybit, "Maintenance Margin (USDT Contract)",
      https://www.bybit.com/en/help-center/article/Maintenance-Margin-USDT-Contract -- BTCUSDT
      MMR 0.5 % up to a position value of 2,000,000 USDT; tiered MM with a deduction.
-[Y4] Bybit, "Bankruptcy Price (USDT Contract)" -- long BP = entry * (1 - IMR).
+[Y4] Bybit, "Bankruptcy Price (USDT Contract)",
+     no stored URL -- long BP = entry * (1 - IMR).
 [H1] Hyperliquid Docs, "Liquidations",
      https://hyperliquid.gitbook.io/hyperliquid-docs/trading/liquidations -- maintenance
      margin = half the initial margin at max leverage; ``liq_price = price - side *
