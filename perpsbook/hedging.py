@@ -242,7 +242,7 @@ class MarketMaker:
     lag : int
         Stages between absorbing perp flow and executing its hedge, >= 0. Default 0.
     inventory_limit : float or None
-        Largest |perp + spot| (coins) the MM carries after a hedge step; excess is hedged
+        Largest ``|perp + spot|`` (coins) the MM carries after a hedge step; excess is hedged
         at once (module docstring). None = no limit (default).
     spot_fee_rate : float
         Taker fee on spot hedges, fraction of notional in [0, 1). Default 0.
