@@ -58,10 +58,12 @@ from perpsbook.errors import (
     BookError,
     InsufficientLiquidityError,
     InvalidInputError,
+    check_count,
     check_fraction,
     check_nonnegative,
     check_positive,
     check_side,
+    readonly,
 )
 
 __all__ = ["BOOK_SHAPES", "QTY_RTOL", "Fill", "OrderBook", "Walk"]
@@ -95,13 +97,7 @@ def _cum0(values: FloatArray) -> FloatArray:
     out = np.empty(values.size + 1)
     out[0] = 0.0
     np.cumsum(values, out=out[1:])
-    return _readonly(out)
-
-
-def _readonly(arr: FloatArray) -> FloatArray:
-    if arr.flags.writeable:
-        arr.setflags(write=False)
-    return arr
+    return readonly(out, copy=False)
 
 
 def _validate_side(label: str, prices: FloatArray, sizes: FloatArray, descending: bool) -> None:
@@ -153,12 +149,6 @@ def _split_levels(name: str, levels: Any) -> tuple[FloatArray, FloatArray]:
     return arr[:, 0], arr[:, 1]
 
 
-def _check_count(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InvalidInputError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
-
-
 def _check_amount(name: str, value: Any, unit: str) -> float:
     if np.ndim(value) != 0:
         raise InvalidInputError(
@@ -204,6 +194,22 @@ def _walk(
     # it (or _stop_index), so a curve value is bit-for-bit the fill of the same order.
     key0 = cum_notional0 if by_notional else cum_qty0
     m = prices.size
+    # Orders beyond the side (partial=True) near the float64 limit may overflow in the
+    # discarded branch of the arithmetic below; those entries are replaced by the full side.
+    with np.errstate(over="ignore"):
+        return _walk_arith(prices, sizes, cum_qty0, cum_notional0, amount, by_notional, key0, m)
+
+
+def _walk_arith(
+    prices: FloatArray,
+    sizes: FloatArray,
+    cum_qty0: FloatArray,
+    cum_notional0: FloatArray,
+    amount: FloatArray,
+    by_notional: bool,
+    key0: FloatArray,
+    m: int,
+) -> Walk:
     k = _stop_index(key0, amount)
     beyond = k == m
     np.minimum(k, m - 1, out=k)
@@ -238,7 +244,9 @@ class Fill:
     notional : float
         USD paid (buy) or received (sell), ``sum(level_prices * level_qtys)``.
     vwap : float
-        Volume-weighted average price, ``notional / qty`` (USD per coin).
+        Volume-weighted average price, ``notional / qty`` (USD per coin). For an order by
+        notional so small that its coins underflow to ``0.0`` (a few subnormal USD, e.g.
+        ``buy_notional(5e-324)``) ``qty`` is 0 and ``vwap`` is the price of the level hit.
     first_price : float
         Price of the first level touched (the best ask or bid before the order), USD per coin.
     last_price : float
@@ -355,7 +363,7 @@ class OrderBook:
             ("ask_prices", ask_prices),
             ("ask_sizes", ask_sizes),
         ):
-            object.__setattr__(book, name, _readonly(arr))
+            object.__setattr__(book, name, readonly(arr, copy=False))
         return book
 
     @classmethod
@@ -444,7 +452,7 @@ class OrderBook:
         """
         mid = check_positive("mid", mid)
         tick = check_positive("tick", tick)
-        n = _check_count("n_levels", n_levels)
+        n = check_count("n_levels", n_levels)
         spread = 2.0 * tick if spread is None else check_positive("spread", spread)
         distance = spread / 2.0 + tick * np.arange(n, dtype=np.float64)
         raw = density(distance.copy()) if callable(density) else density
@@ -504,7 +512,7 @@ class OrderBook:
         OrderBook(bids=3 levels 9.99..9.97 (300 coins), asks=3 levels 10.01..10.03 (300 coins))
         """
         size = check_positive("size_per_level", size_per_level)
-        n = _check_count("n_levels", n_levels)
+        n = check_count("n_levels", n_levels)
         return cls.from_depth_profile(mid, tick, n, np.full(n, size), spread=spread)
 
     @classmethod
@@ -676,7 +684,7 @@ class OrderBook:
                     f"tick={tick!r} is more than half of mid={mid!r}; use a smaller tick"
                 )
         else:
-            n = _check_count("n_levels", n_levels)
+            n = check_count("n_levels", n_levels)
         i = np.arange(1, n + 1, dtype=np.float64)
         sizes = (tick / (mid * k)) ** 2 * (2.0 * i - 1.0)
         bid_prices = mid - tick * i
@@ -750,7 +758,7 @@ class OrderBook:
 
     @cached_property
     def _bid_neg_prices(self) -> FloatArray:
-        return _readonly(-self.bid_prices)
+        return readonly(-self.bid_prices)
 
     def _levels(self, side: int) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
         if side == 1:
@@ -815,7 +823,9 @@ class OrderBook:
 
         Like :meth:`buy`, but the order is sized in USD: it fills until ``notional == usd``.
         With ``partial=True`` an order larger than the ask side's total notional takes the
-        whole side and ``Fill.unfilled`` is in USD.
+        whole side and ``Fill.unfilled`` is in USD. Any positive ``usd`` is valid: a
+        subnormal amount (``5e-324``) gives a vanishing fill of ``qty == 0.0`` coins (see
+        :class:`Fill`), never an error.
         """
         return self._fill(1, _check_amount("usd", usd, "USD"), True, partial)
 
@@ -847,15 +857,18 @@ class OrderBook:
         else:
             after = OrderBook._trusted(rest_prices, rest_sizes, self.ask_prices, self.ask_sizes)
         unfilled = amount - (notional if by_notional else qty) if beyond else 0.0
+        # An order of a few subnormal USD buys coins that underflow to 0.0 (5e-324 USD at
+        # $10): a valid, vanishing fill; its VWAP is the price of the level it traded at.
+        vwap = notional / qty if qty > 0 else float(prices[k])
         return Fill(
             side=side,
             qty=qty,
             notional=notional,
-            vwap=notional / qty,
+            vwap=vwap,
             first_price=float(prices[0]),
             last_price=float(prices[k]),
             level_prices=prices[: k + 1],
-            level_qtys=_readonly(level_qtys),
+            level_qtys=readonly(level_qtys, copy=False),
             unfilled=unfilled,
             book_after=after,
         )
