@@ -1111,15 +1111,25 @@ def _liquidate(
         # perpsbook.liquidation's rule: ADL takes the smallest quantity x, from the bankrupt
         # tranches in trigger (priority) order, for which walking the rest through the ladder
         # leaves the fund >= 0; what ADL takes is closed at the bankruptcy price.
-        cap = np.where(deficit > 0, walk.filled, 0.0)
+        # The dry tail (coins the ladder could not take in the first walk) has no other way
+        # out: it is ADL'd first and never sent to the ladder again -- otherwise the
+        # liquidity ADL frees would go to the dry tail of later tranches, filled far past
+        # their bankruptcy price, and the deficit would be socialised after all (issue 7).
+        # A tranche's book order is cut to ``fillable``, whose ladder part ``w * fillable``
+        # is what the ladder gave it (with w < 1 the dry coins' MM-absorbed share is ADL'd
+        # with them).
+        fillable = size - np.divide(dry, w, out=np.zeros_like(dry), where=dry > 0)
+        fillable = np.maximum(fillable, 0.0)
+        cap = np.where(deficit > 0, fillable, 0.0)
         rate = params.liquidation_fee_rate
 
         def fund_at(xs: FloatArray) -> FloatArray:
-            orders = adl_book_orders(size, cap, xs)
+            orders = adl_book_orders(fillable, cap, xs)
             return fund0 + _net_settlement(snap.book, s, orders, w, p0, bank, rate)
 
         x = min_adl_quantity(fund_at, float(cap.sum()), size.size)
-        walk = _walk_tranches(snap.book, s, adl_book_orders(size, cap, np.array([x]))[0], w, p0)
+        orders = adl_book_orders(fillable, cap, np.array([x]))[0]
+        walk = _walk_tranches(snap.book, s, orders, w, p0)
         dry = walk.dry
         adl_qty = size - walk.filled
         fee, surplus, deficit = _settle(s, walk, bank, rate)

@@ -609,3 +609,41 @@ def test_headline_crash_adl_and_singular():
     assert "after 1 stage\n" in fizzle
     assert "0 of 5 tranches" in fizzle and "= 0.0 x the ignition" in fizzle
     assert "-$0" not in fizzle
+
+
+# ----------------------------------------------------------------- hardening (issue 7)
+
+
+def test_adl_rule_does_not_socialise_when_the_book_runs_dry():
+    # Issue 7: the dry tail used to be sent to the ladder again inside the ADL solver and
+    # filled far past bankruptcy, so $448,453 was socialised despite deficit_rule="adl".
+    r = rocketcoin(
+        "flat_book", ignition=417811, hedge_ratio=0, deficit_rule="adl", insurance_fund=0
+    ).run()
+    assert r.socialised_usd == 0.0
+    assert r.insurance_fund_final >= -1e-6
+    assert abs(r.ledger_imbalance) < 1e-6
+    # every liquidated coin was closed: in the market or by ADL at the bankruptcy price
+    closed = r.stages.liquidated_qty.sum()
+    assert r.adl_qty > 0 and r.adl_qty <= closed
+
+
+def test_adl_rule_hand_computed_dry_tail():
+    # Two tranches of 100 shorts triggered at 10, bankrupt at 10.5; asks 100 @ 10, 100 @ 11,
+    # 20 @ 12. The ignition takes 50 @ 10. Tranche 1 fills 50 @ 10 + 50 @ 11 = 1,050 USD =
+    # its bankruptcy value; tranche 2 fills 50 @ 11 + 20 @ 12 = 790 USD for 70 coins worth
+    # 735 at bankruptcy, the last 30 find no ask. "socialise": deficit 55 charged in cash.
+    # "adl": the 30-coin dry tail and then all 70 coins of tranche 2 (every one of them
+    # fills above 10.5) are closed at 10.5 by ADL; nothing is socialised.
+    book = OrderBook.from_levels([(9.0, 1e6)], [(10.0, 100.0), (11.0, 100.0), (12.0, 20.0)])
+    tr = Tranches([10.0, 10.0], [100.0, 100.0], [10.5, 10.5])
+    soc = run_cascade(book, tr, CascadeParams(ignition_qty=50.0, deficit_rule="socialise"))
+    assert soc.socialised_usd == pytest.approx(55.0)
+    assert soc.adl_qty == pytest.approx(30.0)
+    adl = run_cascade(book, tr, CascadeParams(ignition_qty=50.0, deficit_rule="adl"))
+    assert adl.socialised_usd == 0.0
+    assert adl.adl_qty == pytest.approx(100.0)
+    assert adl.stages.liquidated_notional[1] == pytest.approx(1_050.0)
+    assert adl.insurance_fund_final == pytest.approx(0.0, abs=1e-6)
+    for r in (soc, adl):
+        assert abs(r.ledger_imbalance) < 1e-9
