@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from perpsbook.errors import InvalidInputError, check_nonnegative, check_positive
+from perpsbook.errors import InvalidInputError, check_nonnegative, check_positive, readonly
 
 __all__ = ["ENTRY_KINDS", "INSTRUMENTS", "Ledger", "LedgerEntries"]
 
@@ -70,14 +70,6 @@ def _check_memo(memo: Any) -> str:
     if not isinstance(memo, str):
         raise InvalidInputError(f"memo must be a string, got {memo!r}")
     return memo
-
-
-def _readonly(a: Any, dtype: Any) -> np.ndarray:
-    out = np.array(a, dtype=dtype, copy=True)
-    if out.ndim != 1:
-        raise ValueError("not 1-D")
-    out.flags.writeable = False
-    return out
 
 
 def _clean(x: float) -> float:
@@ -130,10 +122,19 @@ class LedgerEntries:
             "amount": np.float64,
         }
         for name, dtype in arrays.items():
+            value = getattr(self, name)
             try:
-                object.__setattr__(self, name, _readonly(getattr(self, name), dtype))
-            except (TypeError, ValueError) as exc:
-                raise InvalidInputError(f"{name} must be a 1-D numeric array") from exc
+                arr = readonly(value, dtype)
+            except (TypeError, ValueError, OverflowError) as exc:
+                raise InvalidInputError(
+                    f"{name} must be a 1-D numeric array ({np.dtype(dtype).name}), got "
+                    f"{type(value).__name__}"
+                ) from exc
+            if arr.ndim != 1:
+                raise InvalidInputError(
+                    f"{name} must be a 1-D numeric array, got shape {arr.shape}"
+                )
+            object.__setattr__(self, name, arr)
         m = self.amount.shape[0]
         for name in arrays:
             if getattr(self, name).shape != (m,):

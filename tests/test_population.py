@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from perpsbook.book import OrderBook
 from perpsbook.errors import BookError, InvalidInputError, PerpsbookError
+from perpsbook.ladder import locate
 from perpsbook.margin import ALTCOIN, BINANCE, liquidation_prices
 from perpsbook.population import (
     Discrete,
@@ -21,7 +22,6 @@ from perpsbook.population import (
     LogNormal,
     Pareto,
     PopulationResult,
-    _locate,
     population_cascade,
     sample_population,
     sweep,
@@ -314,7 +314,7 @@ def test_results_are_finite_consistent_and_match_the_mask(case):
     assert np.all(r.max_R >= r.initial_R - 1e-12) or np.all(r.max_R >= 0)
 
 
-# --------------------------------------------------------------------------- _locate
+# --------------------------------------------------------------------------- locate
 
 
 @given(
@@ -340,7 +340,7 @@ def test_bucket_search_equals_searchsorted(seed, k, shape):
         ]
     )
     rng.shuffle(values)
-    assert np.array_equal(_locate(grid, values), np.searchsorted(grid, values, side="left"))
+    assert np.array_equal(locate(grid, values), np.searchsorted(grid, values, side="left"))
 
 
 # --------------------------------------------------------------------------- sampling
