@@ -46,6 +46,7 @@ coins resting at $10.00, in which case the price would not move at all.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -58,15 +59,17 @@ from perpsbook.errors import (
     BookError,
     InsufficientLiquidityError,
     InvalidInputError,
+    as_float_array,
     check_count,
     check_fraction,
     check_nonnegative,
     check_positive,
+    check_scalar,
     check_side,
     readonly,
 )
 
-__all__ = ["BOOK_SHAPES", "QTY_RTOL", "Fill", "OrderBook", "Walk"]
+__all__ = ["BOOK_SHAPES", "MAX_LEVELS", "QTY_RTOL", "Fill", "OrderBook", "Walk"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -86,9 +89,9 @@ def _fmt(x: float) -> str:
 
 def _level_array(name: str, value: Any) -> FloatArray:
     try:
-        arr = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise BookError(f"{name} must be an array of numbers, got {value!r}") from exc
+        arr = np.array(as_float_array(name, value), dtype=np.float64, copy=True)
+    except InvalidInputError as exc:
+        raise BookError(f"{name} must be an array of numbers: {exc}") from exc
     arr.setflags(write=False)
     return arr
 
@@ -134,9 +137,9 @@ def _validate_side(label: str, prices: FloatArray, sizes: FloatArray, descending
 
 def _split_levels(name: str, levels: Any) -> tuple[FloatArray, FloatArray]:
     try:
-        arr = np.asarray(levels, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise BookError(f"{name} must be a sequence of (price, qty) pairs, got {levels!r}") from exc
+        arr = as_float_array(name, levels)
+    except InvalidInputError as exc:
+        raise BookError(f"{name} must be a sequence of (price, qty) pairs: {exc}") from exc
     if arr.size == 0:
         raise BookError(
             f"empty book: {name} has no levels; a book needs at least one bid and one ask"
@@ -150,12 +153,26 @@ def _split_levels(name: str, levels: Any) -> tuple[FloatArray, FloatArray]:
 
 
 def _check_amount(name: str, value: Any, unit: str) -> float:
-    if np.ndim(value) != 0:
+    many = isinstance(value, (list, tuple)) or (isinstance(value, np.ndarray) and value.ndim > 0)
+    if many:
         raise InvalidInputError(
-            f"{name} must be a single number ({unit}), got an array of shape {np.shape(value)}; "
-            f"use impact_curve / cost_curve for many quantities at once"
+            f"{name} must be a single number ({unit}), got a {type(value).__name__} of "
+            f"{len(value)}; use impact_curve / cost_curve for many quantities at once"
         )
-    return float(check_positive(name, value))
+    return check_scalar(name, value, check_positive)
+
+
+MAX_LEVELS = 10_000_000
+"""Most levels per side a constructor builds (two float64 arrays of 80 MB each)."""
+
+
+def _check_levels(name: str, value: Any) -> int:
+    n = check_count(name, value)
+    if n > MAX_LEVELS:
+        raise InvalidInputError(
+            f"{name} must be an integer in [1, {MAX_LEVELS:,}] (levels per side), got {value!r}"
+        )
+    return n
 
 
 class Walk(NamedTuple):
@@ -450,15 +467,15 @@ class OrderBook:
         BookError
             If a size is not finite and > 0, or the deepest bid would be at a price <= 0.
         """
-        mid = check_positive("mid", mid)
-        tick = check_positive("tick", tick)
-        n = check_count("n_levels", n_levels)
-        spread = 2.0 * tick if spread is None else check_positive("spread", spread)
+        mid = check_scalar("mid", mid, check_positive)
+        tick = check_scalar("tick", tick, check_positive)
+        n = _check_levels("n_levels", n_levels)
+        spread = 2.0 * tick if spread is None else check_scalar("spread", spread, check_positive)
         distance = spread / 2.0 + tick * np.arange(n, dtype=np.float64)
         raw = density(distance.copy()) if callable(density) else density
         try:
-            sizes = np.broadcast_to(np.asarray(raw, dtype=np.float64), (n,)).copy()
-        except (TypeError, ValueError) as exc:
+            sizes = np.broadcast_to(as_float_array("density", raw), (n,)).copy()
+        except (InvalidInputError, ValueError) as exc:
             raise BookError(
                 f"density must give coins per level for {n} levels, got {raw!r}"
             ) from exc
@@ -511,8 +528,8 @@ class OrderBook:
         >>> OrderBook.flat_ladder(10.0, 0.01, 100.0, 3)
         OrderBook(bids=3 levels 9.99..9.97 (300 coins), asks=3 levels 10.01..10.03 (300 coins))
         """
-        size = check_positive("size_per_level", size_per_level)
-        n = check_count("n_levels", n_levels)
+        size = check_scalar("size_per_level", size_per_level, check_positive)
+        n = _check_levels("n_levels", n_levels)
         return cls.from_depth_profile(mid, tick, n, np.full(n, size), spread=spread)
 
     @classmethod
@@ -582,15 +599,21 @@ class OrderBook:
         BookError
             If ``bid_depth`` gives invalid sizes or more bid levels than fit above zero.
         """
-        p0 = check_positive("p0", p0)
-        p1 = check_positive("p1", p1)
-        qty = check_positive("qty", qty)
-        tick = check_positive("tick", tick)
+        p0 = check_scalar("p0", p0, check_positive)
+        p1 = check_scalar("p1", p1, check_positive)
+        qty = check_scalar("qty", qty, check_positive)
+        tick = check_scalar("tick", tick, check_positive)
         if p1 <= p0:
             raise InvalidInputError(
                 f"p1 must be above p0 (a buy lifts the price), got {p0=}, {p1=}"
             )
-        steps = (p1 - p0) / tick
+        with np.errstate(over="ignore"):
+            steps = (p1 - p0) / tick
+        if not steps <= MAX_LEVELS:
+            raise InvalidInputError(
+                f"(p1 - p0) / tick = {steps:.6g} levels: at most {MAX_LEVELS:,} levels fit; "
+                f"use a larger tick, got {p0=}, {p1=}, {tick=}"
+            )
         n_move = round(steps)
         if abs(steps - n_move) > 1e-6 * max(1.0, steps):
             raise InvalidInputError(
@@ -599,11 +622,21 @@ class OrderBook:
             )
         if shape not in BOOK_SHAPES:
             raise InvalidInputError(f"shape must be one of {BOOK_SHAPES}, got {shape!r}")
-        top = p0 + 10.0 * (p1 - p0) if extend_to is None else check_positive("extend_to", extend_to)
+        top = (
+            p0 + 10.0 * (p1 - p0)
+            if extend_to is None
+            else check_scalar("extend_to", extend_to, check_positive)
+        )
         if top < p1 * (1.0 - 1e-12):
             raise InvalidInputError(f"extend_to must be >= p1 = {p1!r}, got {extend_to!r}")
         m = n_move + 1
-        n_ask = max(m, int(np.floor((top - p0) / tick + 1e-6)) + 1)
+        n_top = (top - p0) / tick
+        if not n_top <= MAX_LEVELS:
+            raise InvalidInputError(
+                f"extend_to={extend_to!r} needs {n_top:.6g} levels of tick {tick!r}; at most "
+                f"{MAX_LEVELS:,} fit"
+            )
+        n_ask = max(m, int(np.floor(n_top + 1e-6)) + 1)
         i = np.arange(n_ask, dtype=np.float64)
         weight = {"flat": np.ones_like(i), "sqrt": np.sqrt(i + 1.0), "linear": i + 1.0}[shape]
         ask_sizes = weight * (qty / weight[:m].sum())
@@ -614,12 +647,12 @@ class OrderBook:
         if bid_depth is None:
             keep = grid > tick / 2.0
             bid_prices, bid_sizes = grid[keep], ask_sizes[keep]
-        elif np.ndim(bid_depth) == 0:
-            size = check_positive("bid_depth", bid_depth)
+        elif not isinstance(bid_depth, (list, tuple, np.ndarray)):
+            size = check_scalar("bid_depth", bid_depth, check_positive)
             bid_prices = grid[grid > tick / 2.0]
             bid_sizes = np.full(bid_prices.size, size)
         else:
-            bid_sizes = np.asarray(bid_depth, dtype=np.float64)
+            bid_sizes = as_float_array("bid_depth", bid_depth)
             n_bid = bid_sizes.size
             bid_prices = p0 - tick * np.arange(1, n_bid + 1, dtype=np.float64)
             if n_bid and bid_prices[-1] <= 0:
@@ -674,19 +707,33 @@ class OrderBook:
         BookError
             If the deepest bid would be at a price <= 0, or the default ``n_levels`` is 0.
         """
-        mid = check_positive("mid", mid)
-        k = check_positive("k", k)
-        tick = check_positive("tick", tick)
+        mid = check_scalar("mid", mid, check_positive)
+        k = check_scalar("k", k, check_positive)
+        tick = check_scalar("tick", tick, check_positive)
         if n_levels is None:
-            n = int(np.floor(0.5 * mid / tick))
+            with np.errstate(over="ignore"):
+                half = 0.5 * mid / tick
+            if not half <= MAX_LEVELS:
+                raise InvalidInputError(
+                    f"mid={mid!r} / tick={tick!r} spans {half:.6g} levels; at most {MAX_LEVELS:,} "
+                    f"fit: pass n_levels or a larger tick"
+                )
+            n = int(np.floor(half))
             if n < 1:
                 raise BookError(
                     f"tick={tick!r} is more than half of mid={mid!r}; use a smaller tick"
                 )
         else:
-            n = check_count("n_levels", n_levels)
+            n = _check_levels("n_levels", n_levels)
         i = np.arange(1, n + 1, dtype=np.float64)
-        sizes = (tick / (mid * k)) ** 2 * (2.0 * i - 1.0)
+        scale = mid * k
+        if not scale > 0 or not math.isfinite((tick / scale) ** 2):
+            raise InvalidInputError(
+                f"mid * k = {scale!r} is too small for tick={tick!r}: the level sizes "
+                f"(tick / (mid * k))**2 overflow; use a larger mid or k"
+            )
+        with np.errstate(over="ignore"):
+            sizes = (tick / scale) ** 2 * (2.0 * i - 1.0)
         bid_prices = mid - tick * i
         if bid_prices[-1] <= 0:
             raise BookError(
@@ -1112,7 +1159,7 @@ class OrderBook:
             raise InvalidInputError(
                 f"reference must be an OrderBook, got {type(reference).__name__}"
             )
-        f = float(check_fraction("fraction", fraction))
+        f = check_scalar("fraction", fraction, check_fraction)
         bids = _refill_side(
             self.bid_prices, self.bid_sizes, reference.bid_prices, reference.bid_sizes, f
         )
@@ -1145,7 +1192,7 @@ class OrderBook:
             If a reflected price would be <= 0 (pivot must exceed half the highest price), or
             ``pivot`` is omitted and a side is empty.
         """
-        c = self.mid if pivot is None else check_positive("pivot", pivot)
+        c = self.mid if pivot is None else check_scalar("pivot", pivot, check_positive)
         try:
             return OrderBook(
                 2.0 * c - self.ask_prices,
