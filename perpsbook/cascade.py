@@ -102,7 +102,6 @@ from perpsbook.book import OrderBook
 from perpsbook.errors import (
     InvalidInputError,
     check_count,
-    check_finite,
     check_fraction,
     check_nonnegative,
     check_positive,
@@ -113,7 +112,7 @@ from perpsbook.errors import (
 from perpsbook.hedging import HEDGE_RATIO_MAX, MarketMaker, MarketMakerState
 from perpsbook.ledger import Ledger, LedgerEntries
 from perpsbook.liquidation import adl_book_orders, min_adl_quantity
-from perpsbook.margin import bankruptcy_prices, liquidation_prices
+from perpsbook.margin import Venue, bankruptcy_prices, liquidation_prices
 from perpsbook.positions import Positions
 
 __all__ = [
@@ -314,7 +313,9 @@ class Tranches:
         """
         trig = np.asarray(check_positive("trigger_price", trigger_price))
         usd = np.asarray(check_positive("notional", notional))
-        return cls.from_mmr(trig, usd / trig, mmr, side=side, label=label)
+        with np.errstate(over="ignore"):  # an overflowing size is refused by name below
+            size = usd / trig
+        return cls.from_mmr(trig, size, mmr, side=side, label=label)
 
     @classmethod
     def from_positions(cls, positions: Any, venue: Any) -> Tranches:
@@ -337,6 +338,11 @@ class Tranches:
         if not isinstance(positions, Positions):
             raise InvalidInputError(
                 f"positions must be a perpsbook.positions.Positions, got {type(positions).__name__}"
+            )
+        if not isinstance(venue, Venue):
+            raise InvalidInputError(
+                f"venue must be a perpsbook.margin.Venue (e.g. ALTCOIN, BINANCE), got "
+                f"{type(venue).__name__}"
             )
         sides = np.unique(np.asarray(positions.side))
         if sides.size != 1:
@@ -868,6 +874,14 @@ def _check_inputs(book: Any, tranches: Any, params: Any) -> None:
         )
 
 
+def _check_snapshot(snapshot: Any) -> None:
+    if not isinstance(snapshot, StageSnapshot):
+        raise InvalidInputError(
+            f"snapshot must be a StageSnapshot (from initial_snapshot or run_stage), got "
+            f"{type(snapshot).__name__}"
+        )
+
+
 def initial_snapshot(book: OrderBook, tranches: Tranches, params: CascadeParams) -> StageSnapshot:
     """The state before the ignition (stage 0).
 
@@ -964,6 +978,7 @@ def run_stage(
     (StageRecord, StageSnapshot)
         What happened, and the state at the start of the next stage.
     """
+    _check_snapshot(snapshot)
     _check_inputs(snapshot.book, tranches, params)
     if snapshot.remaining.shape != (tranches.n,):
         raise InvalidInputError(
@@ -1361,6 +1376,9 @@ def is_settled(snapshot: StageSnapshot, tranches: Tranches) -> bool:
     That is: the ignition has run, the price triggers no tranche still open, and no hedge
     is queued -- or one is, but the side of the ladder it needs is empty.
     """
+    _check_snapshot(snapshot)
+    if not isinstance(tranches, Tranches):
+        raise InvalidInputError(f"tranches must be a Tranches, got {type(tranches).__name__}")
     if snapshot.stage == 0 or tranches.n_triggered(snapshot.price) > snapshot.n_liquidated:
         return False
     return snapshot.pending_qty == 0 or _side_empty(snapshot.book, -tranches.side)
@@ -1783,7 +1801,7 @@ def mirror_inputs(
     (OrderBook, Tranches, CascadeParams)
     """
     _check_inputs(book, tranches, params)
-    c = float(check_finite("pivot", check_positive("pivot", pivot)))
+    c = check_scalar("pivot", pivot, check_positive)
     p = params
     if p.ignition_notional is not None:
         t = _market(book, p.side, p.ignition_notional, by_notional=True)

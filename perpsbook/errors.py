@@ -21,6 +21,7 @@ so it can never be part of an import cycle).
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Callable
 from typing import Any
@@ -200,9 +201,17 @@ def check_nonnegative(name: str, value: Any) -> Any:
 
 def check_fraction(name: str, value: Any, *, upper: float = 1.0) -> Any:
     """Return ``value`` as float/float64 array; raise unless every entry is in [0, upper]."""
+    try:
+        bound = float(upper) if _is_real(upper) else math.nan
+    except OverflowError:  # an int beyond the float64 range
+        bound = math.inf
+    if not 0 < bound < math.inf:
+        raise InvalidInputError(
+            f"upper (the bound for {name}) must be a finite number > 0, got {_short(upper)}"
+        )
     out = check_finite(name, value)
     a = np.asarray(out)
-    if not np.all((a >= 0) & (a <= upper)):
+    if not np.all((a >= 0) & (a <= bound)):
         raise InvalidInputError(f"{name} must lie in [0, {upper:g}], got {_describe(value)}")
     return out
 
@@ -266,6 +275,10 @@ def check_count(name: str, value: Any, lowest: int = 1) -> int:
 
     Python and numpy integers only (no bools, no floats such as ``3.0``: a count is exact).
     """
+    if isinstance(lowest, (bool, np.bool_)) or not isinstance(lowest, (int, np.integer)):
+        raise InvalidInputError(
+            f"lowest (the bound for {name}) must be an integer, got {_short(lowest)}"
+        )
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise InvalidInputError(f"{name} must be an integer >= {lowest}, got {_short(value)}")
     if value < lowest:

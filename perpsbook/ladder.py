@@ -44,6 +44,7 @@ from perpsbook.errors import (
     check_side,
 )
 from perpsbook.hedging import HEDGE_RATIO_MAX
+from perpsbook.margin import Venue, liquidation_prices
 from perpsbook.positions import Positions
 
 __all__ = [
@@ -211,11 +212,14 @@ class LiquidationLadder:
         LiquidationLadder
             ``order`` indexes into ``positions``.
         """
-        from perpsbook.margin import liquidation_prices
-
         if not isinstance(positions, Positions):
             raise InvalidInputError(
                 f"positions must be a Positions, got {type(positions).__name__}"
+            )
+        if not isinstance(venue, Venue):
+            raise InvalidInputError(
+                f"venue must be a perpsbook.margin.Venue (e.g. ALTCOIN, BINANCE), got "
+                f"{type(venue).__name__}"
             )
         if which not in ("shorts", "longs"):
             raise InvalidInputError(f"which must be 'shorts' or 'longs', got {which!r}")

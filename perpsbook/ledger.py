@@ -416,6 +416,11 @@ class Ledger:
         self._memo: list[str] = []
         self._n_entries = 0
         self._snapshot: LedgerEntries | None = None
+        if isinstance(accounts, str) or not isinstance(accounts, Iterable):
+            raise InvalidInputError(
+                f"accounts must be an iterable of account names (str), got "
+                f"{type(accounts).__name__}: {accounts!r}"
+            )
         for name in accounts:
             self._code(name)
 
@@ -450,8 +455,14 @@ class Ledger:
         """Account codes for one name or ``n`` names; new names registered in first-use order."""
         if isinstance(names, str):
             return np.full(n, self._code(names, what), dtype=np.int64)
-        arr = np.empty(len(names) if hasattr(names, "__len__") else 0, dtype=object)
-        arr[:] = list(names)
+        if not isinstance(names, Iterable):
+            raise InvalidInputError(
+                f"{what} must be one account name (str) or a sequence of {n} names, got "
+                f"{type(names).__name__}: {names!r}"
+            )
+        listed = list(names)
+        arr = np.empty(len(listed), dtype=object)
+        arr[:] = listed
         if arr.shape != (n,):
             raise InvalidInputError(f"{what} must be one name or {n} names, got {arr.shape[0]}")
         try:

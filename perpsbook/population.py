@@ -86,6 +86,7 @@ from perpsbook.errors import (
     check_fraction,
     check_nonnegative,
     check_positive,
+    check_scalar,
     check_side,
     readonly,
 )
@@ -108,6 +109,7 @@ from perpsbook.positions import Positions
 
 __all__ = [
     "DEFAULT_LEVERAGE",
+    "MAX_POSITIONS",
     "Discrete",
     "LiquidationLadder",
     "LogNormal",
@@ -121,6 +123,9 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
+
+MAX_POSITIONS = 200_000_000
+"""Most positions :func:`sample_population` draws (about 7 GB of draws and arrays)."""
 
 
 # =========================================================================== sampling
@@ -142,8 +147,8 @@ class LogNormal:
     sigma: float
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "median", float(check_positive("median", self.median)))
-        object.__setattr__(self, "sigma", float(check_nonnegative("sigma", self.sigma)))
+        object.__setattr__(self, "median", check_scalar("median", self.median, check_positive))
+        object.__setattr__(self, "sigma", check_scalar("sigma", self.sigma, check_nonnegative))
 
     def sample(self, rng: np.random.Generator, n: int) -> FloatArray:
         """``n`` draws (float64) from ``rng``."""
@@ -169,8 +174,8 @@ class Pareto:
     alpha: float
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "minimum", float(check_positive("minimum", self.minimum)))
-        object.__setattr__(self, "alpha", float(check_positive("alpha", self.alpha)))
+        object.__setattr__(self, "minimum", check_scalar("minimum", self.minimum, check_positive))
+        object.__setattr__(self, "alpha", check_scalar("alpha", self.alpha, check_positive))
 
     def sample(self, rng: np.random.Generator, n: int) -> FloatArray:
         """``n`` draws; numpy's ``pareto`` is the Lomax law, ``x_m (1 + Lomax)`` is Pareto I."""
@@ -291,9 +296,13 @@ def sample_population(
         (< 1), or positions still liquidatable at spot after ``max_redraws`` rounds.
     """
     n = check_count("n", n)
+    if n > MAX_POSITIONS:
+        raise InvalidInputError(
+            f"n must be an integer in [1, {MAX_POSITIONS:,}] (positions to draw), got {n!r}"
+        )
     rng = _check_rng(rng)
-    spot = float(check_positive("spot", spot))
-    mix = float(check_fraction("side_mix", side_mix))
+    spot = check_scalar("spot", spot, check_positive)
+    mix = check_scalar("side_mix", side_mix, check_fraction)
     rounds = check_count("max_redraws", max_redraws)
     entry = LogNormal(spot, 0.05) if entry is None else entry
     size = Pareto(100.0 / spot, 1.5) if size is None else size

@@ -64,7 +64,13 @@ import numpy as np
 import numpy.typing as npt
 
 from perpsbook.book import OrderBook
-from perpsbook.errors import InvalidInputError, check_finite, check_positive, check_side
+from perpsbook.errors import (
+    InvalidInputError,
+    check_finite,
+    check_positive,
+    check_scalar,
+    check_side,
+)
 from perpsbook.ladder import (
     DEFAULT_BANDWIDTH_FRACTION,
     Ladder,
@@ -302,7 +308,7 @@ def max_R_along_path(
         Dimensionless.
     """
     s = check_side(side)
-    end = float(check_positive("final_price", final_price))
+    end = check_scalar("final_price", final_price, check_positive)
     r = branching_ratio(
         book,
         liq_prices,
