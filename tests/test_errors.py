@@ -160,3 +160,12 @@ def test_readonly():
     same = E.readonly(src, copy=False)
     assert same is src and not src.flags.writeable
     assert E.readonly([1, 2], np.int8).dtype == np.int8
+
+
+def test_bounds_of_the_checks_are_checked_too():
+    for bad in (None, "1", 10**400, math.nan, -1.0, [1.0]):
+        with pytest.raises(E.InvalidInputError, match=r"^upper"):
+            E.check_fraction("x", 0.5, upper=bad)
+    for bad in (None, "1", 1.5, True):
+        with pytest.raises(E.InvalidInputError, match=r"^lowest"):
+            E.check_count("n", 3, bad)

@@ -631,3 +631,24 @@ def test_naive_loop_baseline_agrees(seed, h):
     assert price == r.final_price
     assert count == r.n_liquidated
     assert qty == pytest.approx(r.liquidated_qty, rel=1e-12)
+
+
+# ----------------------------------------------------------------- hardening (issue 7)
+
+
+def test_distributions_and_sampler_reject_list_valued_scalars():
+    for make in (lambda: LogNormal([1.0, 2.0], 0.5), lambda: Pareto(1.0, [2.0, 3.0])):
+        with pytest.raises(InvalidInputError, match="must be a single real number"):
+            make()
+    rng = np.random.default_rng(0)
+    with pytest.raises(InvalidInputError, match=r"^spot must be a single real number"):
+        sample_population(10, rng, spot=[10.0, 11.0])
+    with pytest.raises(InvalidInputError, match=r"^n must be an integer in \[1, "):
+        sample_population(10**400, rng, spot=10.0)
+
+
+def test_ladder_from_positions_checks_the_venue():
+    pos = Positions.from_leverage([-1, -1], [1.0, 2.0], [10.0, 10.0], [10, 20])
+    for bad in (None, "binance", 1.0):
+        with pytest.raises(InvalidInputError, match=r"^venue must be a perpsbook.margin.Venue"):
+            LiquidationLadder.from_positions(pos, bad)
