@@ -133,6 +133,11 @@ def as_float_array(name: str, value: Any) -> npt.NDArray[np.float64]:
     float64 range (about ``1.8e308``) raise :class:`InvalidInputError` naming ``name``.
     NaN and inf pass through here (use :func:`check_finite` to refuse them).
     """
+    # Fast paths for what the package passes itself most (a float, a float64 array).
+    if type(value) is float:
+        return np.asarray(value, dtype=np.float64)
+    if type(value) is np.ndarray and value.dtype == np.float64:
+        return value
     if value is None:
         raise InvalidInputError(f"{name} must be {_ACCEPTED}, got None")
     try:
