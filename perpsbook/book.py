@@ -46,6 +46,7 @@ coins resting at $10.00, in which case the price would not move at all.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -58,13 +59,17 @@ from perpsbook.errors import (
     BookError,
     InsufficientLiquidityError,
     InvalidInputError,
+    as_float_array,
+    check_count,
     check_fraction,
     check_nonnegative,
     check_positive,
+    check_scalar,
     check_side,
+    readonly,
 )
 
-__all__ = ["BOOK_SHAPES", "QTY_RTOL", "Fill", "OrderBook", "Walk"]
+__all__ = ["BOOK_SHAPES", "MAX_LEVELS", "QTY_RTOL", "Fill", "OrderBook", "Walk"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -84,9 +89,9 @@ def _fmt(x: float) -> str:
 
 def _level_array(name: str, value: Any) -> FloatArray:
     try:
-        arr = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise BookError(f"{name} must be an array of numbers, got {value!r}") from exc
+        arr = np.array(as_float_array(name, value), dtype=np.float64, copy=True)
+    except InvalidInputError as exc:
+        raise BookError(f"{name} must be an array of numbers: {exc}") from exc
     arr.setflags(write=False)
     return arr
 
@@ -95,13 +100,7 @@ def _cum0(values: FloatArray) -> FloatArray:
     out = np.empty(values.size + 1)
     out[0] = 0.0
     np.cumsum(values, out=out[1:])
-    return _readonly(out)
-
-
-def _readonly(arr: FloatArray) -> FloatArray:
-    if arr.flags.writeable:
-        arr.setflags(write=False)
-    return arr
+    return readonly(out, copy=False)
 
 
 def _validate_side(label: str, prices: FloatArray, sizes: FloatArray, descending: bool) -> None:
@@ -138,9 +137,9 @@ def _validate_side(label: str, prices: FloatArray, sizes: FloatArray, descending
 
 def _split_levels(name: str, levels: Any) -> tuple[FloatArray, FloatArray]:
     try:
-        arr = np.asarray(levels, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise BookError(f"{name} must be a sequence of (price, qty) pairs, got {levels!r}") from exc
+        arr = as_float_array(name, levels)
+    except InvalidInputError as exc:
+        raise BookError(f"{name} must be a sequence of (price, qty) pairs: {exc}") from exc
     if arr.size == 0:
         raise BookError(
             f"empty book: {name} has no levels; a book needs at least one bid and one ask"
@@ -153,19 +152,27 @@ def _split_levels(name: str, levels: Any) -> tuple[FloatArray, FloatArray]:
     return arr[:, 0], arr[:, 1]
 
 
-def _check_count(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InvalidInputError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
-
-
 def _check_amount(name: str, value: Any, unit: str) -> float:
-    if np.ndim(value) != 0:
+    many = isinstance(value, (list, tuple)) or (isinstance(value, np.ndarray) and value.ndim > 0)
+    if many:
         raise InvalidInputError(
-            f"{name} must be a single number ({unit}), got an array of shape {np.shape(value)}; "
-            f"use impact_curve / cost_curve for many quantities at once"
+            f"{name} must be a single number ({unit}), got a {type(value).__name__} of "
+            f"{len(value)}; use impact_curve / cost_curve for many quantities at once"
         )
-    return float(check_positive(name, value))
+    return check_scalar(name, value, check_positive)
+
+
+MAX_LEVELS = 10_000_000
+"""Most levels per side a constructor builds (two float64 arrays of 80 MB each)."""
+
+
+def _check_levels(name: str, value: Any) -> int:
+    n = check_count(name, value)
+    if n > MAX_LEVELS:
+        raise InvalidInputError(
+            f"{name} must be an integer in [1, {MAX_LEVELS:,}] (levels per side), got {value!r}"
+        )
+    return n
 
 
 class Walk(NamedTuple):
@@ -204,6 +211,22 @@ def _walk(
     # it (or _stop_index), so a curve value is bit-for-bit the fill of the same order.
     key0 = cum_notional0 if by_notional else cum_qty0
     m = prices.size
+    # Orders beyond the side (partial=True) near the float64 limit may overflow in the
+    # discarded branch of the arithmetic below; those entries are replaced by the full side.
+    with np.errstate(over="ignore"):
+        return _walk_arith(prices, sizes, cum_qty0, cum_notional0, amount, by_notional, key0, m)
+
+
+def _walk_arith(
+    prices: FloatArray,
+    sizes: FloatArray,
+    cum_qty0: FloatArray,
+    cum_notional0: FloatArray,
+    amount: FloatArray,
+    by_notional: bool,
+    key0: FloatArray,
+    m: int,
+) -> Walk:
     k = _stop_index(key0, amount)
     beyond = k == m
     np.minimum(k, m - 1, out=k)
@@ -238,7 +261,9 @@ class Fill:
     notional : float
         USD paid (buy) or received (sell), ``sum(level_prices * level_qtys)``.
     vwap : float
-        Volume-weighted average price, ``notional / qty`` (USD per coin).
+        Volume-weighted average price, ``notional / qty`` (USD per coin). For an order by
+        notional so small that its coins underflow to ``0.0`` (a few subnormal USD, e.g.
+        ``buy_notional(5e-324)``) ``qty`` is 0 and ``vwap`` is the price of the level hit.
     first_price : float
         Price of the first level touched (the best ask or bid before the order), USD per coin.
     last_price : float
@@ -355,7 +380,7 @@ class OrderBook:
             ("ask_prices", ask_prices),
             ("ask_sizes", ask_sizes),
         ):
-            object.__setattr__(book, name, _readonly(arr))
+            object.__setattr__(book, name, readonly(arr, copy=False))
         return book
 
     @classmethod
@@ -442,15 +467,15 @@ class OrderBook:
         BookError
             If a size is not finite and > 0, or the deepest bid would be at a price <= 0.
         """
-        mid = check_positive("mid", mid)
-        tick = check_positive("tick", tick)
-        n = _check_count("n_levels", n_levels)
-        spread = 2.0 * tick if spread is None else check_positive("spread", spread)
+        mid = check_scalar("mid", mid, check_positive)
+        tick = check_scalar("tick", tick, check_positive)
+        n = _check_levels("n_levels", n_levels)
+        spread = 2.0 * tick if spread is None else check_scalar("spread", spread, check_positive)
         distance = spread / 2.0 + tick * np.arange(n, dtype=np.float64)
         raw = density(distance.copy()) if callable(density) else density
         try:
-            sizes = np.broadcast_to(np.asarray(raw, dtype=np.float64), (n,)).copy()
-        except (TypeError, ValueError) as exc:
+            sizes = np.broadcast_to(as_float_array("density", raw), (n,)).copy()
+        except (InvalidInputError, ValueError) as exc:
             raise BookError(
                 f"density must give coins per level for {n} levels, got {raw!r}"
             ) from exc
@@ -503,8 +528,8 @@ class OrderBook:
         >>> OrderBook.flat_ladder(10.0, 0.01, 100.0, 3)
         OrderBook(bids=3 levels 9.99..9.97 (300 coins), asks=3 levels 10.01..10.03 (300 coins))
         """
-        size = check_positive("size_per_level", size_per_level)
-        n = _check_count("n_levels", n_levels)
+        size = check_scalar("size_per_level", size_per_level, check_positive)
+        n = _check_levels("n_levels", n_levels)
         return cls.from_depth_profile(mid, tick, n, np.full(n, size), spread=spread)
 
     @classmethod
@@ -574,15 +599,21 @@ class OrderBook:
         BookError
             If ``bid_depth`` gives invalid sizes or more bid levels than fit above zero.
         """
-        p0 = check_positive("p0", p0)
-        p1 = check_positive("p1", p1)
-        qty = check_positive("qty", qty)
-        tick = check_positive("tick", tick)
+        p0 = check_scalar("p0", p0, check_positive)
+        p1 = check_scalar("p1", p1, check_positive)
+        qty = check_scalar("qty", qty, check_positive)
+        tick = check_scalar("tick", tick, check_positive)
         if p1 <= p0:
             raise InvalidInputError(
                 f"p1 must be above p0 (a buy lifts the price), got {p0=}, {p1=}"
             )
-        steps = (p1 - p0) / tick
+        with np.errstate(over="ignore"):
+            steps = (p1 - p0) / tick
+        if not steps <= MAX_LEVELS:
+            raise InvalidInputError(
+                f"(p1 - p0) / tick = {steps:.6g} levels: at most {MAX_LEVELS:,} levels fit; "
+                f"use a larger tick, got {p0=}, {p1=}, {tick=}"
+            )
         n_move = round(steps)
         if abs(steps - n_move) > 1e-6 * max(1.0, steps):
             raise InvalidInputError(
@@ -591,11 +622,21 @@ class OrderBook:
             )
         if shape not in BOOK_SHAPES:
             raise InvalidInputError(f"shape must be one of {BOOK_SHAPES}, got {shape!r}")
-        top = p0 + 10.0 * (p1 - p0) if extend_to is None else check_positive("extend_to", extend_to)
+        top = (
+            p0 + 10.0 * (p1 - p0)
+            if extend_to is None
+            else check_scalar("extend_to", extend_to, check_positive)
+        )
         if top < p1 * (1.0 - 1e-12):
             raise InvalidInputError(f"extend_to must be >= p1 = {p1!r}, got {extend_to!r}")
         m = n_move + 1
-        n_ask = max(m, int(np.floor((top - p0) / tick + 1e-6)) + 1)
+        n_top = (top - p0) / tick
+        if not n_top <= MAX_LEVELS:
+            raise InvalidInputError(
+                f"extend_to={extend_to!r} needs {n_top:.6g} levels of tick {tick!r}; at most "
+                f"{MAX_LEVELS:,} fit"
+            )
+        n_ask = max(m, int(np.floor(n_top + 1e-6)) + 1)
         i = np.arange(n_ask, dtype=np.float64)
         weight = {"flat": np.ones_like(i), "sqrt": np.sqrt(i + 1.0), "linear": i + 1.0}[shape]
         ask_sizes = weight * (qty / weight[:m].sum())
@@ -606,12 +647,12 @@ class OrderBook:
         if bid_depth is None:
             keep = grid > tick / 2.0
             bid_prices, bid_sizes = grid[keep], ask_sizes[keep]
-        elif np.ndim(bid_depth) == 0:
-            size = check_positive("bid_depth", bid_depth)
+        elif not isinstance(bid_depth, (list, tuple, np.ndarray)):
+            size = check_scalar("bid_depth", bid_depth, check_positive)
             bid_prices = grid[grid > tick / 2.0]
             bid_sizes = np.full(bid_prices.size, size)
         else:
-            bid_sizes = np.asarray(bid_depth, dtype=np.float64)
+            bid_sizes = as_float_array("bid_depth", bid_depth)
             n_bid = bid_sizes.size
             bid_prices = p0 - tick * np.arange(1, n_bid + 1, dtype=np.float64)
             if n_bid and bid_prices[-1] <= 0:
@@ -666,19 +707,33 @@ class OrderBook:
         BookError
             If the deepest bid would be at a price <= 0, or the default ``n_levels`` is 0.
         """
-        mid = check_positive("mid", mid)
-        k = check_positive("k", k)
-        tick = check_positive("tick", tick)
+        mid = check_scalar("mid", mid, check_positive)
+        k = check_scalar("k", k, check_positive)
+        tick = check_scalar("tick", tick, check_positive)
         if n_levels is None:
-            n = int(np.floor(0.5 * mid / tick))
+            with np.errstate(over="ignore"):
+                half = 0.5 * mid / tick
+            if not half <= MAX_LEVELS:
+                raise InvalidInputError(
+                    f"mid={mid!r} / tick={tick!r} spans {half:.6g} levels; at most {MAX_LEVELS:,} "
+                    f"fit: pass n_levels or a larger tick"
+                )
+            n = int(np.floor(half))
             if n < 1:
                 raise BookError(
                     f"tick={tick!r} is more than half of mid={mid!r}; use a smaller tick"
                 )
         else:
-            n = _check_count("n_levels", n_levels)
+            n = _check_levels("n_levels", n_levels)
         i = np.arange(1, n + 1, dtype=np.float64)
-        sizes = (tick / (mid * k)) ** 2 * (2.0 * i - 1.0)
+        scale = mid * k
+        if not scale > 0 or not math.isfinite((tick / scale) ** 2):
+            raise InvalidInputError(
+                f"mid * k = {scale!r} is too small for tick={tick!r}: the level sizes "
+                f"(tick / (mid * k))**2 overflow; use a larger mid or k"
+            )
+        with np.errstate(over="ignore"):
+            sizes = (tick / scale) ** 2 * (2.0 * i - 1.0)
         bid_prices = mid - tick * i
         if bid_prices[-1] <= 0:
             raise BookError(
@@ -750,7 +805,7 @@ class OrderBook:
 
     @cached_property
     def _bid_neg_prices(self) -> FloatArray:
-        return _readonly(-self.bid_prices)
+        return readonly(-self.bid_prices)
 
     def _levels(self, side: int) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
         if side == 1:
@@ -815,7 +870,9 @@ class OrderBook:
 
         Like :meth:`buy`, but the order is sized in USD: it fills until ``notional == usd``.
         With ``partial=True`` an order larger than the ask side's total notional takes the
-        whole side and ``Fill.unfilled`` is in USD.
+        whole side and ``Fill.unfilled`` is in USD. Any positive ``usd`` is valid: a
+        subnormal amount (``5e-324``) gives a vanishing fill of ``qty == 0.0`` coins (see
+        :class:`Fill`), never an error.
         """
         return self._fill(1, _check_amount("usd", usd, "USD"), True, partial)
 
@@ -847,15 +904,18 @@ class OrderBook:
         else:
             after = OrderBook._trusted(rest_prices, rest_sizes, self.ask_prices, self.ask_sizes)
         unfilled = amount - (notional if by_notional else qty) if beyond else 0.0
+        # An order of a few subnormal USD buys coins that underflow to 0.0 (5e-324 USD at
+        # $10): a valid, vanishing fill; its VWAP is the price of the level it traded at.
+        vwap = notional / qty if qty > 0 else float(prices[k])
         return Fill(
             side=side,
             qty=qty,
             notional=notional,
-            vwap=notional / qty,
+            vwap=vwap,
             first_price=float(prices[0]),
             last_price=float(prices[k]),
             level_prices=prices[: k + 1],
-            level_qtys=_readonly(level_qtys),
+            level_qtys=readonly(level_qtys, copy=False),
             unfilled=unfilled,
             book_after=after,
         )
@@ -1099,7 +1159,7 @@ class OrderBook:
             raise InvalidInputError(
                 f"reference must be an OrderBook, got {type(reference).__name__}"
             )
-        f = float(check_fraction("fraction", fraction))
+        f = check_scalar("fraction", fraction, check_fraction)
         bids = _refill_side(
             self.bid_prices, self.bid_sizes, reference.bid_prices, reference.bid_sizes, f
         )
@@ -1132,7 +1192,7 @@ class OrderBook:
             If a reflected price would be <= 0 (pivot must exceed half the highest price), or
             ``pivot`` is omitted and a side is empty.
         """
-        c = self.mid if pivot is None else check_positive("pivot", pivot)
+        c = self.mid if pivot is None else check_scalar("pivot", pivot, check_positive)
         try:
             return OrderBook(
                 2.0 * c - self.ask_prices,

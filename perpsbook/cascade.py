@@ -90,6 +90,8 @@ Units: prices USD per coin, sizes coins, notional USD, rates fractions.
 
 from __future__ import annotations
 
+import copy
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
@@ -101,19 +103,24 @@ import numpy.typing as npt
 from perpsbook.book import OrderBook
 from perpsbook.errors import (
     InvalidInputError,
-    check_finite,
+    check_count,
     check_fraction,
     check_nonnegative,
     check_positive,
+    check_scalar,
     check_side,
+    readonly,
 )
 from perpsbook.hedging import HEDGE_RATIO_MAX, MarketMaker, MarketMakerState
 from perpsbook.ledger import Ledger, LedgerEntries
 from perpsbook.liquidation import adl_book_orders, min_adl_quantity
+from perpsbook.margin import Venue, bankruptcy_prices, liquidation_prices
+from perpsbook.positions import Positions
 
 __all__ = [
     "DEFICIT_RULES",
     "HEDGE_RATIO_MAX",
+    "MAX_STAGES",
     "STAGE_FIELDS",
     "CascadeParams",
     "CascadeResult",
@@ -131,20 +138,11 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 
 
+MAX_STAGES = 10_000
+"""Largest accepted :attr:`CascadeParams.max_stages` (10,000 stages run in about 5 s)."""
+
 DEFICIT_RULES = ("socialise", "adl")
 """Accepted values of :attr:`CascadeParams.deficit_rule`."""
-
-
-def _readonly(arr: npt.ArrayLike, dtype: Any = np.float64) -> np.ndarray:
-    out = np.array(arr, dtype=dtype, copy=True)
-    out.setflags(write=False)
-    return out
-
-
-def _check_int(name: str, value: Any, lowest: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lowest:
-        raise InvalidInputError(f"{name} must be an integer >= {lowest}, got {value!r}")
-    return int(value)
 
 
 def _account_names(side: int) -> tuple[str, str]:
@@ -222,18 +220,25 @@ class Tranches:
                 f"({trig[i - 1]!r}); sort the tranches first"
             )
         if self.label is not None:
+            if isinstance(self.label, (str, bytes)) or not isinstance(
+                self.label, (Sequence, np.ndarray)
+            ):
+                raise InvalidInputError(
+                    f"label must be a sequence of names (one str per tranche), got "
+                    f"{type(self.label).__name__}: {self.label!r}"
+                )
             label = tuple(str(x) for x in self.label)
             if len(label) != trig.size:
                 raise InvalidInputError(
                     f"label has {len(label)} names but there are {trig.size} tranches"
                 )
             object.__setattr__(self, "label", label)
-        object.__setattr__(self, "trigger_price", _readonly(trig))
-        object.__setattr__(self, "size", _readonly(size))
-        object.__setattr__(self, "bankruptcy_price", _readonly(bank))
-        object.__setattr__(self, "_cum", _readonly(np.concatenate(([0.0], np.cumsum(size)))))
+        object.__setattr__(self, "trigger_price", readonly(trig))
+        object.__setattr__(self, "size", readonly(size))
+        object.__setattr__(self, "bankruptcy_price", readonly(bank))
+        object.__setattr__(self, "_cum", readonly(np.concatenate(([0.0], np.cumsum(size)))))
         # Key ascending in the direction the price travels, for searchsorted.
-        object.__setattr__(self, "_key", _readonly(-side * trig))
+        object.__setattr__(self, "_key", readonly(-side * trig))
 
     # ------------------------------------------------------------------ constructors
 
@@ -310,7 +315,9 @@ class Tranches:
         """
         trig = np.asarray(check_positive("trigger_price", trigger_price))
         usd = np.asarray(check_positive("notional", notional))
-        return cls.from_mmr(trig, usd / trig, mmr, side=side, label=label)
+        with np.errstate(over="ignore"):  # an overflowing size is refused by name below
+            size = usd / trig
+        return cls.from_mmr(trig, size, mmr, side=side, label=label)
 
     @classmethod
     def from_positions(cls, positions: Any, venue: Any) -> Tranches:
@@ -330,8 +337,15 @@ class Tranches:
         -------
         Tranches
         """
-        from perpsbook.margin import bankruptcy_prices, liquidation_prices
-
+        if not isinstance(positions, Positions):
+            raise InvalidInputError(
+                f"positions must be a perpsbook.positions.Positions, got {type(positions).__name__}"
+            )
+        if not isinstance(venue, Venue):
+            raise InvalidInputError(
+                f"venue must be a perpsbook.margin.Venue (e.g. ALTCOIN, BINANCE), got "
+                f"{type(venue).__name__}"
+            )
         sides = np.unique(np.asarray(positions.side))
         if sides.size != 1:
             raise InvalidInputError(
@@ -377,13 +391,34 @@ class Tranches:
         """How many tranches (a prefix) a last traded price of ``price`` USD/coin triggers.
 
         Shorts are triggered when ``price >= trigger_price``, longs when ``price <=``.
+
+        Raises
+        ------
+        InvalidInputError
+            Unless ``price`` is one finite number > 0 (a NaN used to trigger a prefix).
         """
-        return int(np.searchsorted(self._key, -self.side * price, side="right"))  # type: ignore[attr-defined]
+        p = check_scalar("price", price, check_positive)
+        return int(np.searchsorted(self._key, -self.side * p, side="right"))  # type: ignore[attr-defined]
 
     def size_between(self, lo: int, hi: int) -> float:
-        """Coins in tranches ``lo .. hi-1`` (a difference of cumulative sums)."""
+        """Coins in tranches ``lo .. hi-1`` (a difference of cumulative sums), >= 0.
+
+        Raises
+        ------
+        InvalidInputError
+            Unless ``0 <= lo <= hi <= n`` are integers (``size_between(2, 0)`` used to return
+            a negative number of coins; slices with ``lo > hi`` are not empty here but
+            errors, and negative indices do not count from the end).
+        """
+        a = check_count("lo", lo, 0)
+        b = check_count("hi", hi, 0)
+        if not a <= b <= self.n:
+            raise InvalidInputError(
+                f"size_between needs 0 <= lo <= hi <= n = {self.n} (tranche indices), got "
+                f"lo={lo!r}, hi={hi!r}"
+            )
         cum = self._cum  # type: ignore[attr-defined]
-        return float(cum[hi] - cum[lo])
+        return float(cum[b] - cum[a])
 
     def mirrored(self, pivot: float) -> Tranches:
         """The mirror image about ``pivot`` USD/coin: ``p -> 2*pivot - p``, shorts <-> longs.
@@ -393,7 +428,7 @@ class Tranches:
         InvalidInputError
             If a reflected price would be <= 0 (``pivot`` must exceed half of every price).
         """
-        c = check_positive("pivot", pivot)
+        c = check_scalar("pivot", pivot, check_positive)
         return Tranches(
             2.0 * c - self.trigger_price,
             self.size,
@@ -437,7 +472,9 @@ class CascadeParams:
         ``h``: coins of spot the MM trades per coin of perp it takes from the engine, in
         [0, :data:`HEDGE_RATIO_MAX`]. 0 = the MM does not hedge.
     lag : int, default 0
-        Stages between a liquidation and the MM's hedge of it, >= 0.
+        Stages between a liquidation and the MM's hedge of it, >= 0, any size: the queue
+        costs memory per queued hedge, not per stage of lag, and a hedge due after
+        ``max_stages`` never executes (it is reported as pending).
     inventory_limit : float, optional
         Largest net delta ``|perp + spot|`` (coins, >= 0) the MM carries after a stage's
         hedge; the excess is hedged at once, lag or not (see :mod:`perpsbook.hedging`).
@@ -460,8 +497,8 @@ class CascadeParams:
         covers the rest is closed against the opposite side at the bankruptcy price and
         never reaches the market, which brakes the cascade; the fund ends at about zero.
     max_stages : int, default 200
-        Stop after this many stages after the ignition, >= 1 (the result is then marked
-        ``truncated``).
+        Stop after this many stages after the ignition, in [1, :data:`MAX_STAGES`] (the
+        result is then marked ``truncated``).
     side : int, default +1
         +1 rocket (short liquidations, forced buying), -1 crash (long liquidations, forced
         selling).
@@ -496,31 +533,40 @@ class CascadeParams:
                 f"ignition_notional={self.ignition_notional!r}, ignition_qty={self.ignition_qty!r}"
             )
         for name in given:
-            value = check_positive(name, getattr(self, name))
-            if np.ndim(value):
-                raise InvalidInputError(f"{name} must be a single number, got {value!r}")
-            object.__setattr__(self, name, float(value))
+            object.__setattr__(self, name, check_scalar(name, getattr(self, name), check_positive))
         # MarketMaker validates hedge_ratio, lag and inventory_limit (same messages).
-        mm = MarketMaker(self.hedge_ratio, self.lag, self.inventory_limit)
+        # The scalars are checked here first so that lists name the field (issue 7).
+        h = check_scalar("hedge_ratio", self.hedge_ratio, check_fraction, upper=HEDGE_RATIO_MAX)
+        limit = self.inventory_limit
+        if limit is not None:
+            limit = check_scalar("inventory_limit", limit, check_nonnegative)
+        mm = MarketMaker(h, self.lag, limit)
         object.__setattr__(self, "hedge_ratio", mm.hedge_ratio)
         object.__setattr__(self, "lag", mm.lag)
         object.__setattr__(self, "inventory_limit", mm.inventory_limit)
         object.__setattr__(self, "_mm", mm)
-        w = check_fraction("perp_passthrough", self.perp_passthrough)
-        object.__setattr__(self, "perp_passthrough", float(w))
-        fee = check_fraction("liquidation_fee_rate", self.liquidation_fee_rate)
+        w = check_scalar("perp_passthrough", self.perp_passthrough, check_fraction)
+        object.__setattr__(self, "perp_passthrough", w)
+        fee = check_scalar("liquidation_fee_rate", self.liquidation_fee_rate, check_fraction)
         if fee >= 1:
             raise InvalidInputError(
                 f"liquidation_fee_rate must lie in [0, 1), got {self.liquidation_fee_rate!r}"
             )
-        object.__setattr__(self, "liquidation_fee_rate", float(fee))
-        fund = check_nonnegative("insurance_fund", self.insurance_fund)
-        object.__setattr__(self, "insurance_fund", float(fund))
-        if self.deficit_rule not in DEFICIT_RULES:
+        object.__setattr__(self, "liquidation_fee_rate", fee)
+        fund = check_scalar("insurance_fund", self.insurance_fund, check_nonnegative)
+        object.__setattr__(self, "insurance_fund", fund)
+        if not isinstance(self.deficit_rule, str) or self.deficit_rule not in DEFICIT_RULES:
             raise InvalidInputError(
                 f"deficit_rule must be one of {DEFICIT_RULES}, got {self.deficit_rule!r}"
             )
-        object.__setattr__(self, "max_stages", _check_int("max_stages", self.max_stages, 1))
+        n_max = check_count("max_stages", self.max_stages, 1)
+        if n_max > MAX_STAGES:
+            raise InvalidInputError(
+                f"max_stages must be an integer in [1, {MAX_STAGES:,}], got {self.max_stages!r}; "
+                f"every stage is kept as a record and a snapshot, and a cascade that has not "
+                f"settled after {MAX_STAGES:,} stages is waiting on hedges, not cascading"
+            )
+        object.__setattr__(self, "max_stages", n_max)
         object.__setattr__(self, "side", check_side(self.side))
 
     def replace(self, **changes: Any) -> CascadeParams:
@@ -564,8 +610,8 @@ class StageSnapshot:
     n_liquidated : int
         Tranches liquidated so far.
     mm : MarketMakerState
-        The MM's positions, cash and hedge queue (:mod:`perpsbook.hedging`); its ``stage``
-        is this snapshot's stage.
+        The MM's positions and cash (:mod:`perpsbook.hedging`); its ``stage`` is this
+        snapshot's stage and its ``pending`` one entry, the total of ``hedge_queue``.
     insurance_fund : float
         Insurance fund balance, USD.
     ignition_qty, ignition_notional : float
@@ -587,6 +633,12 @@ class StageSnapshot:
         First stage that left the ladder empty, or -1.
     ledger : LedgerEntries
         Every posting so far.
+    hedge_queue : tuple of (int, float)
+        The MM's queued hedges as ``(due stage, coins)`` pairs (signed coins, + buy),
+        ascending in due stage, only the non-zero ones: at most one per stage run, so a
+        snapshot costs O(stages) memory whatever the lag (``lag=10**20`` is fine; a hedge
+        due after ``max_stages`` simply never executes). ``mm.pending`` holds their total
+        as its one entry; the queue itself lives here.
     """
 
     stage: int
@@ -610,6 +662,7 @@ class StageSnapshot:
     cum_unfilled_notional: float
     dry_stage: int
     ledger: LedgerEntries
+    hedge_queue: tuple[tuple[int, float], ...] = ()
 
     @property
     def pending_qty(self) -> float:
@@ -788,7 +841,7 @@ class StageArrays:
         cols: dict[str, np.ndarray] = {}
         for name in STAGE_FIELDS:
             dtype = np.int64 if name in _INT_FIELDS else bool if name == "book_dry" else np.float64
-            cols[name] = _readonly([getattr(r, name) for r in records], dtype)
+            cols[name] = readonly([getattr(r, name) for r in records], dtype)
         return cls(cols)
 
     def __getattr__(self, name: str) -> np.ndarray:
@@ -823,6 +876,14 @@ def _check_inputs(book: Any, tranches: Any, params: Any) -> None:
         )
 
 
+def _check_snapshot(snapshot: Any) -> None:
+    if not isinstance(snapshot, StageSnapshot):
+        raise InvalidInputError(
+            f"snapshot must be a StageSnapshot (from initial_snapshot or run_stage), got "
+            f"{type(snapshot).__name__}"
+        )
+
+
 def initial_snapshot(book: OrderBook, tranches: Tranches, params: CascadeParams) -> StageSnapshot:
     """The state before the ignition (stage 0).
 
@@ -845,9 +906,9 @@ def initial_snapshot(book: OrderBook, tranches: Tranches, params: CascadeParams)
         stage=0,
         book=book,
         price=book.mid,
-        remaining=_readonly(np.ones(tranches.n, dtype=bool), bool),
+        remaining=readonly(np.ones(tranches.n, dtype=bool), bool),
         n_liquidated=0,
-        mm=replace(params.market_maker.initial_state(), stage=1),
+        mm=MarketMakerState(stage=1),
         insurance_fund=params.insurance_fund,
         ignition_qty=0.0,
         ignition_notional=0.0,
@@ -919,6 +980,7 @@ def run_stage(
     (StageRecord, StageSnapshot)
         What happened, and the state at the start of the next stage.
     """
+    _check_snapshot(snapshot)
     _check_inputs(snapshot.book, tranches, params)
     if snapshot.remaining.shape != (tranches.n,):
         raise InvalidInputError(
@@ -1111,15 +1173,25 @@ def _liquidate(
         # perpsbook.liquidation's rule: ADL takes the smallest quantity x, from the bankrupt
         # tranches in trigger (priority) order, for which walking the rest through the ladder
         # leaves the fund >= 0; what ADL takes is closed at the bankruptcy price.
-        cap = np.where(deficit > 0, walk.filled, 0.0)
+        # The dry tail (coins the ladder could not take in the first walk) has no other way
+        # out: it is ADL'd first and never sent to the ladder again -- otherwise the
+        # liquidity ADL frees would go to the dry tail of later tranches, filled far past
+        # their bankruptcy price, and the deficit would be socialised after all (issue 7).
+        # A tranche's book order is cut to ``fillable``, whose ladder part ``w * fillable``
+        # is what the ladder gave it (with w < 1 the dry coins' MM-absorbed share is ADL'd
+        # with them).
+        fillable = size - np.divide(dry, w, out=np.zeros_like(dry), where=dry > 0)
+        fillable = np.maximum(fillable, 0.0)
+        cap = np.where(deficit > 0, fillable, 0.0)
         rate = params.liquidation_fee_rate
 
         def fund_at(xs: FloatArray) -> FloatArray:
-            orders = adl_book_orders(size, cap, xs)
+            orders = adl_book_orders(fillable, cap, xs)
             return fund0 + _net_settlement(snap.book, s, orders, w, p0, bank, rate)
 
         x = min_adl_quantity(fund_at, float(cap.sum()), size.size)
-        walk = _walk_tranches(snap.book, s, adl_book_orders(size, cap, np.array([x]))[0], w, p0)
+        orders = adl_book_orders(fillable, cap, np.array([x]))[0]
+        walk = _walk_tranches(snap.book, s, orders, w, p0)
         dry = walk.dry
         adl_qty = size - walk.filled
         fee, surplus, deficit = _settle(s, walk, bank, rate)
@@ -1177,11 +1249,8 @@ def _cascade_stage(
         price = price if liq.last_price is None else liq.last_price
         ladder_qty += liq.ladder_qty
         unfilled += liq.dry_qty
-    mm = params.market_maker
-    state = snap.mm
-    if liq is not None and liq.filled > 0:
-        state = mm.absorb(state, s * liq.filled, liq.notional / liq.filled)
-    step = mm.hedge(state, book, k)
+    absorbed = (s * liq.filled, liq.notional / liq.filled) if liq and liq.filled > 0 else None
+    step, queue = _hedge_step(params.market_maker, snap, absorbed, book)
     state, book = step.state, step.book_after
     hedge_qty = hedge_usd = 0.0
     if step.fill is not None:
@@ -1240,8 +1309,70 @@ def _cascade_stage(
         cum_unfilled_qty=dry_total,
         dry_stage=snap.dry_stage if snap.dry_stage >= 0 or not dry else k,
         ledger=led.entries,
+        hedge_queue=queue,
     )
     return record, nxt
+
+
+def _hedge_step(
+    mm: MarketMaker,
+    snap: StageSnapshot,
+    absorbed: tuple[float, float] | None,
+    book: OrderBook,
+) -> tuple[Any, tuple[tuple[int, float], ...]]:
+    """The MM's absorb + hedge for stage ``k``, with the queue kept as (due, coins) pairs.
+
+    :class:`~perpsbook.hedging.MarketMaker` keeps ``lag + 1`` queue slots, one per future
+    stage, which costs O(lag) per snapshot (``lag=10**6`` took 40 s and 7.8 GB). Only the
+    slots that hold something matter, so the stage is run by a MarketMaker whose "lag" is
+    the number of distinct due stages: slot 0 = due now, slot 1 = stage ``k + 1`` (where
+    the MM puts an unfilled hedge), then the other queued due stages in order, and last
+    ``k + lag`` (where this stage's absorb goes; it is always the latest due stage). The
+    slots keep their order and values, so the arithmetic -- the inventory limit's
+    earliest-first pull included -- is bit for bit that of the full queue.
+    """
+    k, lag = snap.stage, mm.lag
+    queue = snap.hedge_queue
+    due_now = math.fsum(q for d, q in queue if d <= k)
+    future = [(d, q) for d, q in queue if d > k]
+    if lag == 0:
+        dues = [k]  # nothing can be queued beyond k: an unfilled hedge is due at k + 1
+    else:
+        dues = [k, k + 1] + [d for d, _ in future if d > k + 1]
+        if k + lag > dues[-1]:
+            dues.append(k + lag)
+    slots = dict(future)
+    pending = (due_now, *(slots.get(d, 0.0) for d in dues[1:]))
+    local = _with_lag(mm, len(dues) - 1)
+    state = _restate(snap.mm, pending=pending, stage=k)
+    if absorbed is not None:
+        state = local.absorb(state, *absorbed)
+    step = local.hedge(state, book, k)
+    # The state after hedge() holds the slots for dues[1:] plus one slot beyond: with
+    # lag 0 that one is stage k + 1 and carries an unfilled hedge; otherwise it stays 0.
+    rest = step.state.pending
+    labels = [*dues[1:], dues[-1] + 1]
+    new_queue = tuple((d, q) for d, q in zip(labels, rest, strict=True) if q != 0.0)
+    total = math.fsum(rest)
+    return step._replace(state=_restate(step.state, pending=(total,))), new_queue
+
+
+@functools.lru_cache(maxsize=256)
+def _with_lag(mm: MarketMaker, lag: int) -> MarketMaker:
+    """``mm`` with another lag (validated once per distinct pair, then cached)."""
+    return mm if mm.lag == lag else replace(mm, lag=lag)
+
+
+def _restate(state: MarketMakerState, **changes: Any) -> MarketMakerState:
+    """A copy of a validated state with already-valid fields changed, skipping re-validation.
+
+    Only used with values MarketMaker itself produced (a tuple of floats, an int stage):
+    re-running MarketMakerState's checks twice per stage cost a third of a cascade's time.
+    """
+    new = copy.copy(state)
+    for name, value in changes.items():
+        object.__setattr__(new, name, value)
+    return new
 
 
 def _liquidation_fields(liq: _Liquidation) -> dict[str, Any]:
@@ -1265,6 +1396,9 @@ def is_settled(snapshot: StageSnapshot, tranches: Tranches) -> bool:
     That is: the ignition has run, the price triggers no tranche still open, and no hedge
     is queued -- or one is, but the side of the ladder it needs is empty.
     """
+    _check_snapshot(snapshot)
+    if not isinstance(tranches, Tranches):
+        raise InvalidInputError(f"tranches must be a Tranches, got {type(tranches).__name__}")
     if snapshot.stage == 0 or tranches.n_triggered(snapshot.price) > snapshot.n_liquidated:
         return False
     return snapshot.pending_qty == 0 or _side_empty(snapshot.book, -tranches.side)
@@ -1687,7 +1821,7 @@ def mirror_inputs(
     (OrderBook, Tranches, CascadeParams)
     """
     _check_inputs(book, tranches, params)
-    c = float(check_finite("pivot", check_positive("pivot", pivot)))
+    c = check_scalar("pivot", pivot, check_positive)
     p = params
     if p.ignition_notional is not None:
         t = _market(book, p.side, p.ignition_notional, by_notional=True)

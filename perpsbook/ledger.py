@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from perpsbook.errors import InvalidInputError, check_nonnegative, check_positive
+from perpsbook.errors import InvalidInputError, check_nonnegative, check_positive, readonly
 
 __all__ = ["ENTRY_KINDS", "INSTRUMENTS", "Ledger", "LedgerEntries"]
 
@@ -70,14 +70,6 @@ def _check_memo(memo: Any) -> str:
     if not isinstance(memo, str):
         raise InvalidInputError(f"memo must be a string, got {memo!r}")
     return memo
-
-
-def _readonly(a: Any, dtype: Any) -> np.ndarray:
-    out = np.array(a, dtype=dtype, copy=True)
-    if out.ndim != 1:
-        raise ValueError("not 1-D")
-    out.flags.writeable = False
-    return out
 
 
 def _clean(x: float) -> float:
@@ -130,10 +122,19 @@ class LedgerEntries:
             "amount": np.float64,
         }
         for name, dtype in arrays.items():
+            value = getattr(self, name)
             try:
-                object.__setattr__(self, name, _readonly(getattr(self, name), dtype))
-            except (TypeError, ValueError) as exc:
-                raise InvalidInputError(f"{name} must be a 1-D numeric array") from exc
+                arr = readonly(value, dtype)
+            except (TypeError, ValueError, OverflowError) as exc:
+                raise InvalidInputError(
+                    f"{name} must be a 1-D numeric array ({np.dtype(dtype).name}), got "
+                    f"{type(value).__name__}"
+                ) from exc
+            if arr.ndim != 1:
+                raise InvalidInputError(
+                    f"{name} must be a 1-D numeric array, got shape {arr.shape}"
+                )
+            object.__setattr__(self, name, arr)
         m = self.amount.shape[0]
         for name in arrays:
             if getattr(self, name).shape != (m,):
@@ -415,6 +416,11 @@ class Ledger:
         self._memo: list[str] = []
         self._n_entries = 0
         self._snapshot: LedgerEntries | None = None
+        if isinstance(accounts, str) or not isinstance(accounts, Iterable):
+            raise InvalidInputError(
+                f"accounts must be an iterable of account names (str), got "
+                f"{type(accounts).__name__}: {accounts!r}"
+            )
         for name in accounts:
             self._code(name)
 
@@ -449,8 +455,14 @@ class Ledger:
         """Account codes for one name or ``n`` names; new names registered in first-use order."""
         if isinstance(names, str):
             return np.full(n, self._code(names, what), dtype=np.int64)
-        arr = np.empty(len(names) if hasattr(names, "__len__") else 0, dtype=object)
-        arr[:] = list(names)
+        if not isinstance(names, Iterable):
+            raise InvalidInputError(
+                f"{what} must be one account name (str) or a sequence of {n} names, got "
+                f"{type(names).__name__}: {names!r}"
+            )
+        listed = list(names)
+        arr = np.empty(len(listed), dtype=object)
+        arr[:] = listed
         if arr.shape != (n,):
             raise InvalidInputError(f"{what} must be one name or {n} names, got {arr.shape[0]}")
         try:

@@ -78,21 +78,38 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from perpsbook.book import QTY_RTOL, OrderBook
-from perpsbook.cascade import HEDGE_RATIO_MAX
+from perpsbook.book import OrderBook
 from perpsbook.errors import (
-    BookError,
     InvalidInputError,
+    check_count,
     check_finite,
     check_fraction,
     check_nonnegative,
     check_positive,
+    check_scalar,
     check_side,
+    readonly,
+)
+from perpsbook.hedging import HEDGE_RATIO_MAX
+from perpsbook.ladder import (
+    ONE_MINUS_EPS,
+    Ladder,
+    LiquidationLadder,
+    Triggers,
+    book_ladder,
+    check_rates,
+    coins_for_usd,
+    default_bandwidth,
+    deficit,
+    level_ratio,
+    triggers,
+    walk_cost,
 )
 from perpsbook.positions import Positions
 
 __all__ = [
     "DEFAULT_LEVERAGE",
+    "MAX_POSITIONS",
     "Discrete",
     "LiquidationLadder",
     "LogNormal",
@@ -107,7 +124,8 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
-_ONE_MINUS_EPS = 1.0 - QTY_RTOL
+MAX_POSITIONS = 200_000_000
+"""Most positions :func:`sample_population` draws (about 7 GB of draws and arrays)."""
 
 
 # =========================================================================== sampling
@@ -129,8 +147,8 @@ class LogNormal:
     sigma: float
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "median", float(check_positive("median", self.median)))
-        object.__setattr__(self, "sigma", float(check_nonnegative("sigma", self.sigma)))
+        object.__setattr__(self, "median", check_scalar("median", self.median, check_positive))
+        object.__setattr__(self, "sigma", check_scalar("sigma", self.sigma, check_nonnegative))
 
     def sample(self, rng: np.random.Generator, n: int) -> FloatArray:
         """``n`` draws (float64) from ``rng``."""
@@ -156,8 +174,8 @@ class Pareto:
     alpha: float
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "minimum", float(check_positive("minimum", self.minimum)))
-        object.__setattr__(self, "alpha", float(check_positive("alpha", self.alpha)))
+        object.__setattr__(self, "minimum", check_scalar("minimum", self.minimum, check_positive))
+        object.__setattr__(self, "alpha", check_scalar("alpha", self.alpha, check_positive))
 
     def sample(self, rng: np.random.Generator, n: int) -> FloatArray:
         """``n`` draws; numpy's ``pareto`` is the Lomax law, ``x_m (1 + Lomax)`` is Pareto I."""
@@ -221,12 +239,6 @@ def _check_rng(rng: Any) -> np.random.Generator:
     return rng
 
 
-def _check_count(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise InvalidInputError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
-
-
 def sample_population(
     n: int,
     rng: np.random.Generator,
@@ -283,11 +295,15 @@ def sample_population(
         Bad arguments, a draw that is not a valid entry (<= 0), size (<= 0) or leverage
         (< 1), or positions still liquidatable at spot after ``max_redraws`` rounds.
     """
-    n = _check_count("n", n)
+    n = check_count("n", n)
+    if n > MAX_POSITIONS:
+        raise InvalidInputError(
+            f"n must be an integer in [1, {MAX_POSITIONS:,}] (positions to draw), got {n!r}"
+        )
     rng = _check_rng(rng)
-    spot = float(check_positive("spot", spot))
-    mix = float(check_fraction("side_mix", side_mix))
-    rounds = _check_count("max_redraws", max_redraws)
+    spot = check_scalar("spot", spot, check_positive)
+    mix = check_scalar("side_mix", side_mix, check_fraction)
+    rounds = check_count("max_redraws", max_redraws)
     entry = LogNormal(spot, 0.05) if entry is None else entry
     size = Pareto(100.0 / spot, 1.5) if size is None else size
     leverage = DEFAULT_LEVERAGE if leverage is None else leverage
@@ -327,378 +343,6 @@ def sample_population(
     return Positions.from_leverage(side, qty, px, lev)
 
 
-# =========================================================================== inputs
-
-
-def _readonly(arr: npt.ArrayLike, dtype: Any = np.float64) -> np.ndarray:
-    out = np.array(arr, dtype=dtype, copy=True)
-    out.setflags(write=False)
-    return out
-
-
-def _positions_arrays(liq_prices: Any, sizes: Any) -> tuple[FloatArray, FloatArray]:
-    prices = np.asarray(check_positive("liq_prices", liq_prices), dtype=np.float64)
-    if prices.ndim != 1 or prices.size == 0:
-        raise InvalidInputError(
-            f"liq_prices must be a non-empty 1-D array (N >= 1 positions, USD per coin), got "
-            f"shape {prices.shape}"
-        )
-    if sizes is None:
-        raise InvalidInputError("sizes (coins, one per liquidation price) is required")
-    qty = np.asarray(check_positive("sizes", sizes), dtype=np.float64)
-    if qty.shape != prices.shape:
-        raise InvalidInputError(
-            f"sizes has shape {qty.shape} but liq_prices has {prices.shape}; give one size "
-            f"(coins) per position"
-        )
-    return prices, qty
-
-
-@dataclass(frozen=True, eq=False)
-class LiquidationLadder:
-    """Liquidation prices sorted once, with cumulative sizes: prepared population input.
-
-    Parameters
-    ----------
-    prices : array_like, shape (N,)
-        Liquidation prices, USD per coin, finite, > 0, sorted ascending (use
-        :meth:`from_arrays` or :meth:`from_positions` to sort).
-    sizes : array_like, shape (N,)
-        Coins liquidated at each price, finite, > 0.
-    order : array_like of int, shape (N,), optional
-        Index of each entry in the caller's original arrays (default ``arange(N)``).
-    position_side : int, optional
-        -1 if these are shorts (fuel for a rocket, ``side=+1``), +1 if longs (a crash);
-        ``None`` if unknown. :func:`population_cascade` refuses a mismatch.
-
-    Attributes
-    ----------
-    cum_sizes : ndarray, shape (N + 1,)
-        ``[0, s_0, s_0 + s_1, ...]``, coins.
-
-    Raises
-    ------
-    InvalidInputError
-        N = 0, NaN/inf/non-positive values, unequal lengths, or unsorted prices.
-    """
-
-    prices: FloatArray
-    sizes: FloatArray
-    order: IntArray | None = None
-    position_side: int | None = None
-
-    def __post_init__(self) -> None:
-        prices, sizes = _positions_arrays(self.prices, self.sizes)
-        if prices.size > 1 and np.any(prices[1:] < prices[:-1]):
-            i = int(np.argmax(prices[1:] < prices[:-1])) + 1
-            raise InvalidInputError(
-                f"prices must be sorted ascending, but prices[{i}]={float(prices[i])!r} < "
-                f"prices[{i - 1}]={float(prices[i - 1])!r}; use LiquidationLadder.from_arrays "
-                f"to sort"
-            )
-        n = prices.size
-        order = np.arange(n) if self.order is None else np.asarray(self.order)
-        if order.shape != (n,) or order.dtype.kind not in "iu":
-            raise InvalidInputError(f"order must be {n} integers, got {self.order!r}")
-        side = None if self.position_side is None else check_side(self.position_side)
-        self._fill(
-            np.array(prices, copy=True), np.array(sizes, copy=True), order.astype(np.intp), side
-        )
-
-    def _fill(
-        self, prices: FloatArray, sizes: FloatArray, order: IntArray, side: int | None
-    ) -> None:
-        # Arrays handed over here are owned by the ladder (fresh copies): frozen in place.
-        cum = np.empty(prices.size + 1)
-        cum[0] = 0.0
-        np.cumsum(sizes, out=cum[1:])
-        for name, arr in (("prices", prices), ("sizes", sizes), ("order", order)):
-            arr.setflags(write=False)
-            object.__setattr__(self, name, arr)
-        cum.setflags(write=False)
-        object.__setattr__(self, "cum_sizes", cum)
-        object.__setattr__(self, "position_side", side)
-
-    @classmethod
-    def _trusted(
-        cls, prices: FloatArray, sizes: FloatArray, order: IntArray, side: int | None
-    ) -> LiquidationLadder:
-        ladder = object.__new__(cls)
-        ladder._fill(prices, sizes, order, side)
-        return ladder
-
-    @classmethod
-    def from_arrays(
-        cls, liq_prices: Any, sizes: Any, *, position_side: int | None = None
-    ) -> LiquidationLadder:
-        """Sort ``(liq_prices, sizes)`` once (one argsort, one gather) into a ladder.
-
-        Parameters
-        ----------
-        liq_prices : array_like, shape (N,)
-            USD per coin, > 0, any order.
-        sizes : array_like, shape (N,)
-            Coins, > 0.
-        position_side : int, optional
-            -1 shorts, +1 longs (see the class).
-        """
-        prices, qty = _positions_arrays(liq_prices, sizes)
-        side = None if position_side is None else check_side(position_side)
-        # The one sort (introsort: deterministic; the order of equal prices is immaterial).
-        order = np.argsort(prices)
-        return cls._trusted(prices[order], qty[order], order, side)
-
-    @classmethod
-    def from_positions(
-        cls, positions: Positions, venue: Any, *, which: str = "shorts"
-    ) -> LiquidationLadder:
-        """The ladder of one side's liquidation prices on ``venue``.
-
-        Liquidation prices come from :func:`perpsbook.margin.liquidation_prices`
-        (``venue.liquidation_price``, vectorised; the venue's formula and source are in its
-        docstring). Longs whose liquidation price is <= 0 can never be liquidated and are
-        left out (Binance shows "--" for them).
-
-        Parameters
-        ----------
-        positions : perpsbook.positions.Positions
-        venue : perpsbook.margin.Venue
-        which : {"shorts", "longs"}
-            Shorts fuel a rocket (``side=+1``), longs a crash (``side=-1``).
-
-        Returns
-        -------
-        LiquidationLadder
-            ``order`` indexes into ``positions``.
-        """
-        from perpsbook.margin import liquidation_prices
-
-        if not isinstance(positions, Positions):
-            raise InvalidInputError(
-                f"positions must be a Positions, got {type(positions).__name__}"
-            )
-        if which not in ("shorts", "longs"):
-            raise InvalidInputError(f"which must be 'shorts' or 'longs', got {which!r}")
-        pside = -1 if which == "shorts" else 1
-        idx = np.flatnonzero(positions.side == pside)
-        if idx.size == 0:
-            raise InvalidInputError(f"positions hold no {which} (N = 0 after selecting them)")
-        sub = positions.take(idx)
-        lp = np.atleast_1d(np.asarray(liquidation_prices(sub, venue), dtype=np.float64))
-        keep = lp > 0
-        if not keep.any():
-            raise InvalidInputError(f"none of the {which} can ever be liquidated (all prices <= 0)")
-        lp, qty, idx = lp[keep], sub.size[keep], idx[keep]
-        order = np.argsort(lp)
-        return cls._trusted(lp[order], qty[order], idx[order], pside)
-
-    @property
-    def n(self) -> int:
-        """Number of positions N."""
-        return int(self.prices.size)
-
-    def __len__(self) -> int:
-        return self.n
-
-    @property
-    def total_size(self) -> float:
-        """Coins in all positions."""
-        return float(self.cum_sizes[-1])  # type: ignore[attr-defined]
-
-    def size_at_or_below(self, price: Any) -> Any:
-        """Coins with liquidation price ``<= price`` (USD/coin; scalar or array)."""
-        j = np.searchsorted(self.prices, np.asarray(check_finite("price", price)), "right")
-        out = self.cum_sizes[j]  # type: ignore[attr-defined]
-        return float(out) if np.ndim(out) == 0 else out
-
-    def size_at_or_above(self, price: Any) -> Any:
-        """Coins with liquidation price ``>= price`` (USD/coin; scalar or array)."""
-        j = np.searchsorted(self.prices, np.asarray(check_finite("price", price)), "left")
-        out = self.total_size - self.cum_sizes[j]  # type: ignore[attr-defined]
-        return float(out) if np.ndim(out) == 0 else out
-
-    def __repr__(self) -> str:
-        return (
-            f"LiquidationLadder({self.n} positions, {self.total_size:,.6g} coins, prices "
-            f"{self.prices[0]:.6g}..{self.prices[-1]:.6g} USD)"
-        )
-
-
-# =========================================================================== geometry
-# (shared with perpsbook.theory: one definition of "level", "trigger" and "reach")
-
-
-@dataclass(frozen=True, eq=False)
-class _Ladder:
-    """One side of the book in trading order, plus the key ``side * price`` (ascending)."""
-
-    book: OrderBook  # the book the side comes from (its walk() is the fill rule)
-    side: int
-    prices: FloatArray  # USD/coin, trading order
-    key: FloatArray  # side * prices, strictly ascending
-    sizes: FloatArray  # coins per level
-    cum: FloatArray  # coins through each level
-    cum_notional: FloatArray  # USD through each level
-
-    @property
-    def k(self) -> int:
-        return int(self.prices.size)
-
-
-def _book_ladder(book: Any, side: int) -> _Ladder:
-    if not isinstance(book, OrderBook):
-        raise InvalidInputError(f"book must be an OrderBook, got {type(book).__name__}")
-    prices, cum, cum_notional = book.cumulative_depth(side)
-    if prices.size == 0:
-        label = "ask" if side == 1 else "bid"
-        raise BookError(f"the {label} side of the book is empty: there is nothing to trade into")
-    sizes = book.ask_sizes if side == 1 else book.bid_sizes
-    key = prices if side == 1 else -prices
-    return _Ladder(book, side, prices, key, sizes, cum, cum_notional)
-
-
-@dataclass(frozen=True, eq=False)
-class _Triggers:
-    """The positions aggregated onto the levels that trigger them."""
-
-    cum_size: FloatArray  # (K,) coins liquidated once level k has traded
-    cum_count: IntArray  # (K,) positions liquidated once level k has traded
-    cum_value: FloatArray  # (K,) sum of size * (price of the triggering level), USD
-    total_size: float  # all positions, reachable or not
-    total_count: int
-
-
-_TABLE_MIN_VALUES = 8_000
-
-
-def _locate(grid: FloatArray, values: FloatArray) -> IntArray:
-    """``np.searchsorted(grid, values, "left")`` for unsorted ``values``, exactly.
-
-    For many values, a binary search per value is dominated by branch mispredictions.
-    Instead each value is dropped into one of ``~8K`` equal-width buckets by arithmetic,
-    a precomputed table gives a lower bound of its index, and a few vectorised comparison
-    steps walk it up to the exact answer (``grid[idx - 1] < value <= grid[idx]``). Falls
-    back to ``np.searchsorted`` when the grid is too uneven for the buckets.
-    """
-    k = grid.size
-    if values.size < _TABLE_MIN_VALUES or k < 2:
-        return np.searchsorted(grid, values, side="left")
-    lo, hi = float(grid[0]), float(grid[-1])
-    n_buckets = int(min(max(8 * k, 1024), 1 << 22))
-    width = (hi - lo) / n_buckets
-    if not (np.isfinite(width) and width > 0):
-        return np.searchsorted(grid, values, side="left")
-    edges = lo + width * np.arange(n_buckets + 1, dtype=np.float64)
-    table = np.searchsorted(grid, edges, side="left")
-    crowd = int(np.diff(table).max())
-    if crowd > 2:
-        return np.searchsorted(grid, values, side="left")
-    t = values - lo
-    t *= 1.0 / width
-    np.clip(t, 0.0, float(n_buckets), out=t)
-    idx = t.astype(np.intp)
-    del t
-    # One bucket lower than the arithmetic says: a lower bound despite rounding.
-    idx -= 1
-    np.maximum(idx, 0, out=idx)
-    idx = table[idx]
-    ext = np.append(grid, np.inf)
-    for _ in range(3 * crowd + 4):
-        step = ext[idx] < values
-        if not step.any():
-            return idx
-        idx += step
-    return np.searchsorted(grid, values, side="left")  # pragma: no cover (bound above)
-
-
-def _triggers(ladder: _Ladder, liq_prices: Any, sizes: Any) -> _Triggers:
-    """Aggregate positions onto the levels whose trade first reaches them.
-
-    A short (``side=+1``) with price ``L`` is triggered by the first level priced ``>= L``;
-    a long (``side=-1``) by the first bid priced ``<= L``; never if no level is.
-    """
-    k = ladder.k
-    if isinstance(liq_prices, LiquidationLadder):
-        if sizes is not None:
-            raise InvalidInputError(
-                "pass sizes=None with a LiquidationLadder (it carries its own sizes)"
-            )
-        lad = liq_prices
-        if lad.position_side is not None and lad.position_side != -ladder.side:
-            want = "shorts" if ladder.side == 1 else "longs"
-            raise InvalidInputError(
-                f"side={ladder.side:+d} liquidates {want}, but the ladder holds "
-                f"{'shorts' if lad.position_side == -1 else 'longs'}"
-            )
-        cum0 = lad.cum_sizes  # type: ignore[attr-defined]
-        total = float(cum0[-1])
-        if ladder.side == 1:
-            j = np.searchsorted(lad.prices, ladder.prices, side="right")
-            cum_size = cum0[j]
-            cum_count = j
-        else:
-            j = np.searchsorted(lad.prices, ladder.prices, side="left")
-            cum_size = total - cum0[j]
-            cum_count = lad.n - j
-        per_level = np.diff(cum_size, prepend=0.0)
-        cum_value = np.cumsum(per_level * ladder.prices)
-        return _Triggers(cum_size, cum_count.astype(np.intp), cum_value, total, lad.n)
-    prices, qty = _positions_arrays(liq_prices, sizes)
-    key = prices if ladder.side == 1 else -prices
-    idx = _locate(ladder.key, key)
-    per_level = np.bincount(idx, weights=qty, minlength=k + 1)
-    counts = np.bincount(idx, minlength=k + 1)
-    return _Triggers(
-        cum_size=np.cumsum(per_level[:k]),
-        cum_count=np.cumsum(counts[:k]).astype(np.intp),
-        cum_value=np.cumsum(per_level[:k] * ladder.prices),
-        total_size=float(per_level.sum()),
-        total_count=int(prices.size),
-    )
-
-
-def _deficit(cum: FloatArray, cum_size: FloatArray, load: float, depth: float = 1.0) -> FloatArray:
-    """``G_k``: ignition (coins) level ``k`` needs beyond what the cascade brings itself.
-
-    ``cum`` is the cumulative depth (coins), scaled by ``depth``; ``load = (w + h) * short
-    scale``. Level ``k`` trades iff ``Q > max(G_0..G_k)``.
-    """
-    g = np.empty(cum.size)
-    g[0] = 0.0
-    g[1:] = (cum[:-1] / _ONE_MINUS_EPS) * depth - load * cum_size[:-1]
-    return g
-
-
-def _walk_cost(
-    ladder: _Ladder, qty: FloatArray
-) -> tuple[FloatArray, FloatArray, IntArray, npt.NDArray[np.bool_]]:
-    """USD and coins filled by market orders of ``qty`` coins: :meth:`OrderBook.walk`.
-
-    Returns ``(notional, filled, last level index, beyond the whole side)``, each with the
-    shape of ``qty``.
-    """
-    q = np.asarray(qty, dtype=np.float64)
-    w = ladder.book.walk(ladder.side, q.ravel())
-    return (
-        w.notional.reshape(q.shape),
-        w.qty.reshape(q.shape),
-        w.k.reshape(q.shape),
-        w.beyond.reshape(q.shape),
-    )
-
-
-def _coins_for_usd(ladder: _Ladder, usd: FloatArray) -> FloatArray:
-    """Coins a market order spending ``usd`` USD fills (:meth:`OrderBook.walk` by notional).
-
-    USD beyond the whole side's value converts at the deepest level's price: the order is
-    a demand bigger than the ladder, which the result reports as ``unfilled`` coins.
-    """
-    u = np.asarray(usd, dtype=np.float64)
-    w = ladder.book.walk(ladder.side, u.ravel(), by_notional=True)
-    extra = np.where(w.beyond, (u.ravel() - ladder.cum_notional[-1]) / ladder.prices[-1], 0.0)
-    return (w.qty + extra).reshape(u.shape)
-
-
 def _check_ignition(ignition: Any) -> FloatArray:
     q = np.asarray(check_positive("ignition", ignition), dtype=np.float64)
     if q.ndim > 1:
@@ -712,19 +356,6 @@ def _check_unit(unit: Any) -> str:
     if unit not in ("coins", "usd"):
         raise InvalidInputError(f"ignition_unit must be 'coins' or 'usd', got {unit!r}")
     return unit
-
-
-def _check_rates(hedge_ratio: Any, perp_passthrough: Any) -> tuple[float, float]:
-    if hedge_ratio is None:
-        raise InvalidInputError(
-            f"hedge_ratio is required: coins of spot the MM buys per liquidated coin, in "
-            f"[0, {HEDGE_RATIO_MAX:g}] (1 = full delta hedge)"
-        )
-    h = check_fraction("hedge_ratio", hedge_ratio, upper=HEDGE_RATIO_MAX)
-    w = check_fraction("perp_passthrough", perp_passthrough)
-    if np.ndim(h) or np.ndim(w):
-        raise InvalidInputError("hedge_ratio and perp_passthrough must be single numbers here")
-    return float(w), float(h)
 
 
 # =========================================================================== solver
@@ -759,7 +390,7 @@ def _amplification(forced_usd: FloatArray, ignition_usd: FloatArray) -> FloatArr
 def _out(a: Any) -> Any:
     arr = np.asarray(a)
     if arr.ndim:
-        return _readonly(arr, arr.dtype)
+        return readonly(arr, arr.dtype)
     return arr.item()
 
 
@@ -946,27 +577,25 @@ def population_cascade(
     BookError
         The side of the book to trade into is empty.
     """
-    from perpsbook.theory import _level_ratio, default_bandwidth
-
     s = check_side(side)
-    w, h = _check_rates(hedge_ratio, perp_passthrough)
+    w, h = check_rates(hedge_ratio, perp_passthrough)
     unit = _check_unit(ignition_unit)
     q_in = _check_ignition(ignition)
-    lad = _book_ladder(book, s)
+    lad = book_ladder(book, s)
     bw = default_bandwidth(book, side=s) if bandwidth is None else bandwidth
     bw = float(check_positive("bandwidth", bw))
-    trig = _triggers(lad, liq_prices, sizes)
+    trig = triggers(lad, liq_prices, sizes)
 
-    q = np.atleast_1d(_coins_for_usd(lad, q_in) if unit == "usd" else q_in)
+    q = np.atleast_1d(coins_for_usd(lad, q_in) if unit == "usd" else q_in)
     load = w + h
-    sol = _solve(_deficit(lad.cum, trig.cum_size, load), trig.cum_size, q, load)
+    sol = _solve(deficit(lad.cum, trig.cum_size, load), trig.cum_size, q, load)
     k = sol.level
     liq_qty = trig.cum_size[k]
     top = lad.cum[-1]
 
-    ign_usd, _, k_ign, _ = _walk_cost(lad, q)
-    tot_usd, tot_filled, _, _ = _walk_cost(lad, sol.demand)
-    dry = (k == lad.k - 1) & (sol.demand * _ONE_MINUS_EPS > top)
+    ign_usd, _, k_ign, _ = walk_cost(lad, q)
+    tot_usd, tot_filled, _, _ = walk_cost(lad, sol.demand)
+    dry = (k == lad.k - 1) & (sol.demand * ONE_MINUS_EPS > top)
     unfilled = np.where(dry, np.maximum(sol.demand - tot_filled, 0.0), 0.0)
 
     # Leg-by-leg USD: what the makers received, level by level from the solution's k, and
@@ -991,7 +620,7 @@ def population_cascade(
 
     amp = _amplification(forced_usd, ign_usd)
 
-    r_levels = _level_ratio(lad, trig.cum_size, load, bw)
+    r_levels = level_ratio(lad, trig.cum_size, load, bw)
     max_r = np.maximum.accumulate(r_levels)[k]
 
     shape = np.shape(q_in)
@@ -1156,8 +785,8 @@ def sweep(
             f"arrays (the grid's rows and columns), got {len(swept)}: {swept}"
         )
     row_name, col_name = swept
-    lad = _book_ladder(book, s)
-    trig = _triggers(lad, liq_prices, sizes)
+    lad = book_ladder(book, s)
+    trig = triggers(lad, liq_prices, sizes)
     rows, cols = values[row_name], values[col_name]
     fields = ("amplification", "final_price", "liquidated_qty", "n_liquidated", "book_ran_dry")
     grid = {
@@ -1180,20 +809,20 @@ def sweep(
     return SweepResult(
         row_name=row_name,
         col_name=col_name,
-        rows=_readonly(rows),
-        cols=_readonly(cols),
+        rows=readonly(rows),
+        cols=readonly(cols),
         fixed=fixed,
-        amplification=_readonly(grid["amplification"]),
-        final_price=_readonly(grid["final_price"]),
-        liquidated_qty=_readonly(grid["liquidated_qty"]),
-        n_liquidated=_readonly(grid["n_liquidated"], np.intp),
-        book_ran_dry=_readonly(grid["book_ran_dry"], bool),
+        amplification=readonly(grid["amplification"]),
+        final_price=readonly(grid["final_price"]),
+        liquidated_qty=readonly(grid["liquidated_qty"]),
+        n_liquidated=readonly(grid["n_liquidated"], np.intp),
+        book_ran_dry=readonly(grid["book_ran_dry"], bool),
     )
 
 
 def _grid_points(
-    lad: _Ladder,
-    trig: _Triggers,
+    lad: Ladder,
+    trig: Triggers,
     w: float,
     unit: str,
     *,
@@ -1211,34 +840,34 @@ def _grid_points(
     d = np.asarray(depth_scale, dtype=np.float64)
     c = np.asarray(short_scale, dtype=np.float64)
     ign = np.asarray(ignition, dtype=np.float64)
-    q = d * _coins_for_usd(lad, ign / d) if unit == "usd" else ign
+    q = d * coins_for_usd(lad, ign / d) if unit == "usd" else ign
     load = (w + h) * c
     if h.ndim == d.ndim == c.ndim == 0:
         # One G for every ignition: a single searchsorted.
-        g = _deficit(lad.cum, trig.cum_size, float(load), float(d))
+        g = deficit(lad.cum, trig.cum_size, float(load), float(d))
         level = np.searchsorted(np.maximum.accumulate(g), q, side="left") - 1
     else:
         m = np.broadcast(h, d, c, q).shape
         level = _levels_by_column(lad, trig, np.broadcast_to(load, m), np.broadcast_to(d, m), q)
     liq = trig.cum_size[level] * c
     demand = q + (w + h) * liq
-    ign_usd = d * _walk_cost(lad, q / d)[0]
-    tot_usd = d * _walk_cost(lad, demand / d)[0]
+    ign_usd = d * walk_cost(lad, q / d)[0]
+    tot_usd = d * walk_cost(lad, demand / d)[0]
     forced = (tot_usd - ign_usd) + (1.0 - w) * c * trig.cum_value[level]
     amp = _amplification(forced, ign_usd)
-    dry = (level == lad.k - 1) & (demand * _ONE_MINUS_EPS > lad.cum[-1] * d)
+    dry = (level == lad.k - 1) & (demand * ONE_MINUS_EPS > lad.cum[-1] * d)
     return amp, lad.prices[level], liq, trig.cum_count[level], dry
 
 
 def _levels_by_column(
-    lad: _Ladder, trig: _Triggers, load: FloatArray, d: FloatArray, q: Any
+    lad: Ladder, trig: Triggers, load: FloatArray, d: FloatArray, q: Any
 ) -> IntArray:
     """Final level for m columns with their own ``load`` and ``d``: blocks of (m, K) G."""
     m, k = load.size, lad.k
     qq = np.broadcast_to(q, (m,))
     out = np.empty(m, dtype=np.intp)
     block = max(1, _CHUNK_CELLS // max(k, 1))
-    prev_depth = np.concatenate(([0.0], lad.cum[:-1])) / _ONE_MINUS_EPS
+    prev_depth = np.concatenate(([0.0], lad.cum[:-1])) / ONE_MINUS_EPS
     prev_size = np.concatenate(([0.0], trig.cum_size[:-1]))
     for a in range(0, m, block):
         b = min(m, a + block)

@@ -64,14 +64,24 @@ import numpy as np
 import numpy.typing as npt
 
 from perpsbook.book import OrderBook
-from perpsbook.errors import InvalidInputError, check_finite, check_positive, check_side
-from perpsbook.population import (
-    _book_ladder,
-    _check_rates,
-    _deficit,
-    _Ladder,
-    _triggers,
-    _walk_cost,
+from perpsbook.errors import (
+    InvalidInputError,
+    check_finite,
+    check_positive,
+    check_scalar,
+    check_side,
+)
+from perpsbook.ladder import (
+    DEFAULT_BANDWIDTH_FRACTION,
+    Ladder,
+    book_ladder,
+    branching_ratios,
+    check_rates,
+    default_bandwidth,
+    deficit,
+    triggers,
+    walk_cost,
+    window_sums,
 )
 
 __all__ = [
@@ -89,51 +99,6 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 
-DEFAULT_BANDWIDTH_FRACTION = 0.01
-"""Default kernel window, as a fraction of the best price (1 %: 100 ticks of $0.01 at $100)."""
-
-
-def default_bandwidth(book: OrderBook, *, side: int = 1) -> float:
-    """Default window width for R: 1 % of the best price on the side traded into.
-
-    Parameters
-    ----------
-    book : OrderBook
-    side : int, default +1
-        +1 the best ask (rocket), -1 the best bid (crash).
-
-    Returns
-    -------
-    float
-        USD per coin.
-    """
-    lad = _book_ladder(book, check_side(side))
-    return DEFAULT_BANDWIDTH_FRACTION * float(lad.prices[0])
-
-
-def _window_sums(
-    lad: _Ladder, cum_size: FloatArray, centres_key: FloatArray, bandwidth: float
-) -> tuple[FloatArray, FloatArray]:
-    """(liquidated coins, ask coins) over the levels whose key lies in (c - b/2, c + b/2]."""
-    half = 0.5 * bandwidth
-    lo = np.searchsorted(lad.key, centres_key - half, side="right")
-    hi = np.searchsorted(lad.key, centres_key + half, side="right")
-    c0 = np.concatenate(([0.0], cum_size))
-    s0 = np.concatenate(([0.0], lad.cum))
-    return c0[hi] - c0[lo], s0[hi] - s0[lo]
-
-
-def _ratio(d_liq: FloatArray, d_depth: FloatArray, load: float) -> FloatArray:
-    num = load * d_liq
-    out = np.divide(num, d_depth, out=np.zeros_like(num), where=d_depth > 0)
-    return np.where((d_depth <= 0) & (num > 0), np.inf, out)
-
-
-def _level_ratio(lad: _Ladder, cum_size: FloatArray, load: float, bandwidth: float) -> FloatArray:
-    """R at every level of the ladder (trading order); used by population mode."""
-    d_liq, d_depth = _window_sums(lad, cum_size, lad.key, bandwidth)
-    return _ratio(d_liq, d_depth, load)
-
 
 def _bandwidth(book: OrderBook, side: int, bandwidth: Any) -> float:
     if bandwidth is None:
@@ -146,7 +111,7 @@ def _bandwidth(book: OrderBook, side: int, bandwidth: Any) -> float:
     return float(bw)
 
 
-def _prices(lad: _Ladder, prices: Any) -> tuple[FloatArray, FloatArray]:
+def _prices(lad: Ladder, prices: Any) -> tuple[FloatArray, FloatArray]:
     if prices is None:
         return lad.prices, lad.key
     p = np.asarray(check_positive("prices", prices), dtype=np.float64)
@@ -184,11 +149,11 @@ def liquidation_density(
         Coins per USD, shape of ``prices``.
     """
     s = check_side(side)
-    lad = _book_ladder(book, s)
+    lad = book_ladder(book, s)
     bw = _bandwidth(book, s, bandwidth)
-    trig = _triggers(lad, liq_prices, sizes)
+    trig = triggers(lad, liq_prices, sizes)
     _, key = _prices(lad, prices)
-    d_liq, _ = _window_sums(lad, trig.cum_size, key, bw)
+    d_liq, _ = window_sums(lad, trig.cum_size, key, bw)
     return d_liq / bw
 
 
@@ -212,11 +177,11 @@ def depth_density(
         Coins per USD, shape of ``prices``.
     """
     s = check_side(side)
-    lad = _book_ladder(book, s)
+    lad = book_ladder(book, s)
     bw = _bandwidth(book, s, bandwidth)
     _, key = _prices(lad, prices)
     zero = np.zeros(lad.k)
-    _, d_depth = _window_sums(lad, zero, key, bw)
+    _, d_depth = window_sums(lad, zero, key, bw)
     return d_depth / bw
 
 
@@ -248,13 +213,13 @@ def branching_ratio(
         R at each price (shape of ``prices``; default every level); finite, >= 0.
     """
     s = check_side(side)
-    w, h = _check_rates(hedge_ratio, perp_passthrough)
-    lad = _book_ladder(book, s)
+    w, h = check_rates(hedge_ratio, perp_passthrough)
+    lad = book_ladder(book, s)
     bw = _bandwidth(book, s, bandwidth)
-    trig = _triggers(lad, liq_prices, sizes)
+    trig = triggers(lad, liq_prices, sizes)
     _, key = _prices(lad, prices)
-    d_liq, d_depth = _window_sums(lad, trig.cum_size, key, bw)
-    return _ratio(d_liq, d_depth, w + h)
+    d_liq, d_depth = window_sums(lad, trig.cum_size, key, bw)
+    return branching_ratios(d_liq, d_depth, w + h)
 
 
 def small_shock_multiplier(r: Any) -> Any:
@@ -303,7 +268,7 @@ def initial_R(
     Parameters as in :func:`branching_ratio`. Returns a float (dimensionless).
     """
     s = check_side(side)
-    lad = _book_ladder(book, s)
+    lad = book_ladder(book, s)
     r = branching_ratio(
         book,
         liq_prices,
@@ -343,7 +308,7 @@ def max_R_along_path(
         Dimensionless.
     """
     s = check_side(side)
-    end = float(check_positive("final_price", final_price))
+    end = check_scalar("final_price", final_price, check_positive)
     r = branching_ratio(
         book,
         liq_prices,
@@ -353,7 +318,7 @@ def max_R_along_path(
         bandwidth=bandwidth,
         side=s,
     )
-    lad = _book_ladder(book, s)
+    lad = book_ladder(book, s)
     n = max(int(np.searchsorted(lad.key, s * end, side="right")), 1)
     return float(np.max(r[:n]))
 
@@ -421,18 +386,18 @@ def critical_ignition(
     CriticalIgnition
     """
     s = check_side(side)
-    w, h = _check_rates(hedge_ratio, perp_passthrough)
-    lad = _book_ladder(book, s)
-    trig = _triggers(lad, liq_prices, sizes)
+    w, h = check_rates(hedge_ratio, perp_passthrough)
+    lad = book_ladder(book, s)
+    trig = triggers(lad, liq_prices, sizes)
     if trig.cum_count[-1] < trig.total_count:
         top = float(lad.prices[-1])
         return CriticalIgnition(math.inf, math.inf, math.inf, top, top, False)
     j = int(np.searchsorted(trig.cum_count, trig.total_count, side="left"))
-    g = _deficit(lad.cum, trig.cum_size, w + h)[: j + 1]
+    g = deficit(lad.cum, trig.cum_size, w + h)[: j + 1]
     at = int(np.argmax(g))
     threshold = float(g[at])
     qty = float(np.nextafter(threshold, np.inf))
-    notional = float(_walk_cost(lad, np.array([qty]))[0][0])
+    notional = float(walk_cost(lad, np.array([qty]))[0][0])
     return CriticalIgnition(
         qty=qty,
         threshold=threshold,

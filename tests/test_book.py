@@ -729,3 +729,44 @@ def test_walk_is_the_rule_behind_fills_and_curves():
         book.walk(1, [-1.0])
     with pytest.raises(InvalidInputError):
         book.walk(1, [[1.0]])
+
+
+# ----------------------------------------------------------------- hardening (issue 7)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [10**400, -(10**400), "5", True, np.True_, np.datetime64("2020-01-01"), None, 1 + 2j, [5.0]],
+)
+@pytest.mark.parametrize("method", ["buy", "sell", "buy_notional", "sell_notional"])
+def test_market_orders_reject_bad_amounts_with_named_errors(method, bad):
+    from perpsbook.errors import InvalidInputError
+
+    book = OrderBook.flat_ladder(10.0, 0.01, 100.0, 10)
+    name = "usd" if "notional" in method else "qty"
+    with pytest.raises(InvalidInputError, match=rf"^{name} must"):
+        getattr(book, method)(bad)
+
+
+@pytest.mark.parametrize("method", ["buy_notional", "sell_notional"])
+def test_subnormal_notional_is_a_vanishing_fill(method):
+    book = OrderBook.flat_ladder(10.0, 0.01, 100.0, 10)
+    fill = getattr(book, method)(5e-324)
+    assert fill.qty == 0.0
+    assert fill.notional == 5e-324
+    assert fill.vwap == fill.first_price == fill.last_price
+    assert np.isfinite(fill.vwap)
+
+
+def test_huge_partial_order_takes_the_side_without_overflow_warning():
+    import warnings
+
+    book = OrderBook.flat_ladder(10.0, 0.01, 100.0, 10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fill = book.buy(1e308, partial=True)
+        fill_usd = book.buy_notional(1e308, partial=True)
+    assert fill.qty == pytest.approx(1000.0)
+    assert fill.unfilled == 1e308
+    assert fill_usd.qty == pytest.approx(1000.0)
+    assert np.isfinite(fill.notional) and np.isfinite(fill_usd.notional)

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from perpsbook.book import OrderBook
 from perpsbook.cascade import (
+    MAX_STAGES,
     STAGE_FIELDS,
     CascadeParams,
     StageSnapshot,
@@ -609,3 +610,139 @@ def test_headline_crash_adl_and_singular():
     assert "after 1 stage\n" in fizzle
     assert "0 of 5 tranches" in fizzle and "= 0.0 x the ignition" in fizzle
     assert "-$0" not in fizzle
+
+
+# ----------------------------------------------------------------- hardening (issue 7)
+
+
+def test_adl_rule_does_not_socialise_when_the_book_runs_dry():
+    # Issue 7: the dry tail used to be sent to the ladder again inside the ADL solver and
+    # filled far past bankruptcy, so $448,453 was socialised despite deficit_rule="adl".
+    r = rocketcoin(
+        "flat_book", ignition=417811, hedge_ratio=0, deficit_rule="adl", insurance_fund=0
+    ).run()
+    assert r.socialised_usd == 0.0
+    assert r.insurance_fund_final >= -1e-6
+    assert abs(r.ledger_imbalance) < 1e-6
+    # every liquidated coin was closed: in the market or by ADL at the bankruptcy price
+    closed = r.stages.liquidated_qty.sum()
+    assert r.adl_qty > 0 and r.adl_qty <= closed
+
+
+def test_adl_rule_hand_computed_dry_tail():
+    # Two tranches of 100 shorts triggered at 10, bankrupt at 10.5; asks 100 @ 10, 100 @ 11,
+    # 20 @ 12. The ignition takes 50 @ 10. Tranche 1 fills 50 @ 10 + 50 @ 11 = 1,050 USD =
+    # its bankruptcy value; tranche 2 fills 50 @ 11 + 20 @ 12 = 790 USD for 70 coins worth
+    # 735 at bankruptcy, the last 30 find no ask. "socialise": deficit 55 charged in cash.
+    # "adl": the 30-coin dry tail and then all 70 coins of tranche 2 (every one of them
+    # fills above 10.5) are closed at 10.5 by ADL; nothing is socialised.
+    book = OrderBook.from_levels([(9.0, 1e6)], [(10.0, 100.0), (11.0, 100.0), (12.0, 20.0)])
+    tr = Tranches([10.0, 10.0], [100.0, 100.0], [10.5, 10.5])
+    soc = run_cascade(book, tr, CascadeParams(ignition_qty=50.0, deficit_rule="socialise"))
+    assert soc.socialised_usd == pytest.approx(55.0)
+    assert soc.adl_qty == pytest.approx(30.0)
+    adl = run_cascade(book, tr, CascadeParams(ignition_qty=50.0, deficit_rule="adl"))
+    assert adl.socialised_usd == 0.0
+    assert adl.adl_qty == pytest.approx(100.0)
+    assert adl.stages.liquidated_notional[1] == pytest.approx(1_050.0)
+    assert adl.insurance_fund_final == pytest.approx(0.0, abs=1e-6)
+    for r in (soc, adl):
+        assert abs(r.ledger_imbalance) < 1e-9
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        "ignition_notional",
+        "hedge_ratio",
+        "lag",
+        "inventory_limit",
+        "perp_passthrough",
+        "liquidation_fee_rate",
+        "insurance_fund",
+        "deficit_rule",
+        "max_stages",
+        "side",
+    ],
+)
+@pytest.mark.parametrize(
+    "bad", [[1.0, 2.0], np.array([1.0, 2.0]), "x", float("nan"), True, [[1.0], [2.0, 3.0]]]
+)
+def test_params_reject_list_valued_and_bad_scalars_with_named_errors(field, bad):
+    kw = {"ignition_notional": 1e5, field: bad}
+    with pytest.raises(InvalidInputError, match=field):
+        CascadeParams(**kw)
+
+
+def test_params_overflow_and_max_stages_bound():
+    with pytest.raises(InvalidInputError, match=r"insurance_fund.*float64 range"):
+        CascadeParams(ignition_notional=1e5, insurance_fund=10**400)
+    with pytest.raises(InvalidInputError, match=r"max_stages must be an integer in \[1, 10,000\]"):
+        CascadeParams(ignition_notional=1e5, max_stages=10**6)
+    assert CascadeParams(ignition_notional=1e5, max_stages=MAX_STAGES).max_stages == MAX_STAGES
+
+
+@pytest.mark.parametrize("price", [float("nan"), float("inf"), -1.0, 0.0, "11", None, [11.0]])
+def test_n_triggered_rejects_non_prices(price):
+    t = Tranches([11.0, 12.0], [1.0, 2.0])
+    with pytest.raises(InvalidInputError, match=r"^price must"):
+        t.n_triggered(price)
+
+
+def test_size_between_is_defined_only_for_ordered_indices():
+    t = Tranches([11.0, 12.0], [1.0, 2.0])
+    assert t.size_between(0, 2) == 3.0 and t.size_between(1, 1) == 0.0
+    for lo, hi in ((2, 0), (0, 3), (-1, 1), (0, 2.0), (True, 1)):
+        with pytest.raises(InvalidInputError, match=r"lo|hi"):
+            t.size_between(lo, hi)
+
+
+def test_tranches_label_and_positions_are_checked():
+    with pytest.raises(InvalidInputError, match="label must be a sequence"):
+        Tranches([11.0, 12.0], [1.0, 2.0], label="ab")
+    with pytest.raises(InvalidInputError, match="label must be a sequence"):
+        Tranches([11.0, 12.0], [1.0, 2.0], label=5)
+    with pytest.raises(InvalidInputError, match="positions must be a perpsbook"):
+        Tranches.from_positions(None, ALTCOIN)
+    with pytest.raises(InvalidInputError, match="pivot must be a single"):
+        Tranches([11.0], [1.0]).mirrored([10.0, 11.0])
+
+
+def test_huge_lag_is_cheap_and_exact():
+    # Issue 7: rocketcoin(lag=10**6) took 40 s and 7.8 GB; the CLI crashed on 10**20.
+    # A hedge due after max_stages never executes, so any lag >= max_stages is the same run.
+    import time
+
+    t0 = time.perf_counter()
+    huge = rocketcoin(lag=10**20, max_stages=50).run()
+    assert time.perf_counter() - t0 < 10.0
+    same = rocketcoin(lag=50, max_stages=50).run()
+    assert huge.truncated and same.truncated
+    np.testing.assert_array_equal(huge.stages.price_after, same.stages.price_after)
+    np.testing.assert_array_equal(huge.stages.pending_hedge_qty, same.stages.pending_hedge_qty)
+    assert huge.total_hedge_qty == 0.0
+    # the queue holds one entry per stage that absorbed something, not lag + 1 slots
+    assert all(len(s.hedge_queue) <= s.stage for s in huge.snapshots)
+    assert all(len(s.mm.pending) == 1 for s in huge.snapshots)
+
+
+@pytest.mark.parametrize("lag", [1, 2, 3])
+def test_compact_hedge_queue_matches_the_market_maker(lag):
+    # The cascade keeps (due, coins) pairs; hedging.MarketMaker keeps lag + 1 slots. Same
+    # hedges, same stages, same coins: replay the cascade's absorbs through MarketMaker.
+    from perpsbook.hedging import MarketMaker
+
+    r = rocketcoin(lag=lag, inventory_limit=20_000.0).run()
+    mm = MarketMaker(1.0, lag, 20_000.0)
+    state = mm.initial_state()
+    state = type(state)(pending=state.pending, stage=1)
+    book = r.snapshots[1].book
+    for snap, nxt in zip(r.snapshots[1:], r.snapshots[2:], strict=False):
+        # the MM absorbed exactly the change in its perp position this stage
+        q = snap.mm.perp_position - nxt.mm.perp_position
+        if q:
+            vwap = r.records[snap.stage].liquidation_vwap
+            state = mm.absorb(state, q, vwap)
+        step = mm.hedge(state, snap.book if not q else book, snap.stage)
+        state = step.state
+        assert state.pending_total == pytest.approx(nxt.pending_qty, rel=1e-12, abs=1e-9)

@@ -459,3 +459,16 @@ def test_ledger_entries_validation():
     for overrides in bad:
         with pytest.raises(InvalidInputError):
             _entries(**overrides)
+
+
+@pytest.mark.parametrize("bad", [None, 5, 1.5, True, "ab"])
+def test_ledger_accounts_must_be_an_iterable_of_names(bad):
+    with pytest.raises(InvalidInputError, match=r"^accounts must be an iterable"):
+        Ledger(bad)
+
+
+@pytest.mark.parametrize("bad", [None, 5, 1.5])
+def test_ledger_trades_names_must_be_names(bad):
+    led = Ledger(["a", "b"])
+    with pytest.raises(InvalidInputError, match=r"^buyers must be one account name"):
+        led.trades(bad, ["b"], [1.0], [10.0], "perp")

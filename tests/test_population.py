@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from perpsbook.book import OrderBook
 from perpsbook.errors import BookError, InvalidInputError, PerpsbookError
+from perpsbook.ladder import locate
 from perpsbook.margin import ALTCOIN, BINANCE, liquidation_prices
 from perpsbook.population import (
     Discrete,
@@ -21,7 +22,6 @@ from perpsbook.population import (
     LogNormal,
     Pareto,
     PopulationResult,
-    _locate,
     population_cascade,
     sample_population,
     sweep,
@@ -314,7 +314,7 @@ def test_results_are_finite_consistent_and_match_the_mask(case):
     assert np.all(r.max_R >= r.initial_R - 1e-12) or np.all(r.max_R >= 0)
 
 
-# --------------------------------------------------------------------------- _locate
+# --------------------------------------------------------------------------- locate
 
 
 @given(
@@ -340,7 +340,7 @@ def test_bucket_search_equals_searchsorted(seed, k, shape):
         ]
     )
     rng.shuffle(values)
-    assert np.array_equal(_locate(grid, values), np.searchsorted(grid, values, side="left"))
+    assert np.array_equal(locate(grid, values), np.searchsorted(grid, values, side="left"))
 
 
 # --------------------------------------------------------------------------- sampling
@@ -631,3 +631,24 @@ def test_naive_loop_baseline_agrees(seed, h):
     assert price == r.final_price
     assert count == r.n_liquidated
     assert qty == pytest.approx(r.liquidated_qty, rel=1e-12)
+
+
+# ----------------------------------------------------------------- hardening (issue 7)
+
+
+def test_distributions_and_sampler_reject_list_valued_scalars():
+    for make in (lambda: LogNormal([1.0, 2.0], 0.5), lambda: Pareto(1.0, [2.0, 3.0])):
+        with pytest.raises(InvalidInputError, match="must be a single real number"):
+            make()
+    rng = np.random.default_rng(0)
+    with pytest.raises(InvalidInputError, match=r"^spot must be a single real number"):
+        sample_population(10, rng, spot=[10.0, 11.0])
+    with pytest.raises(InvalidInputError, match=r"^n must be an integer in \[1, "):
+        sample_population(10**400, rng, spot=10.0)
+
+
+def test_ladder_from_positions_checks_the_venue():
+    pos = Positions.from_leverage([-1, -1], [1.0, 2.0], [10.0, 10.0], [10, 20])
+    for bad in (None, "binance", 1.0):
+        with pytest.raises(InvalidInputError, match=r"^venue must be a perpsbook.margin.Venue"):
+            LiquidationLadder.from_positions(pos, bad)

@@ -251,3 +251,22 @@ def test_crash_ratio_is_the_mirrored_rocket_ratio(case):
     a = branching_ratio(book, lp, sizes, side=side, **kw)
     b = branching_ratio(mirror, 2 * pivot - lp, sizes, side=-side, **kw)
     np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+def test_max_R_along_path_rejects_a_list_final_price():
+    from perpsbook.errors import InvalidInputError
+    from perpsbook.theory import max_R_along_path
+
+    book = OrderBook.flat_ladder(10.0, 0.01, 100.0, 100)
+    with pytest.raises(InvalidInputError, match=r"^final_price must be a single real number"):
+        max_R_along_path(book, [10.5], [10.0], [10.8, 10.9], hedge_ratio=1.0)
+
+
+def test_theory_and_population_share_one_ladder_module():
+    # The import cycle theory <-> population is gone: both import perpsbook.ladder.
+    import perpsbook.ladder as ladder
+    import perpsbook.population as population
+    import perpsbook.theory as theory
+
+    assert theory.default_bandwidth is ladder.default_bandwidth
+    assert population.LiquidationLadder is ladder.LiquidationLadder
