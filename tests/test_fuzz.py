@@ -427,11 +427,6 @@ _ENGINE = "fixed on branch engine"
 FIXED_ELSEWHERE: dict[str, str] = {
     # funding.py (liq)
     "funding_payment": f"{_LIQ}: ragged side list -> numpy ValueError",
-    "funding.impact_margin_notional": f"{_LIQ}: rate 5e-324 returns inf",
-    "funding.impact_price": f"{_LIQ}: notional 5e-324 -> divide-by-zero warning",
-    "funding.impact_prices": f"{_LIQ}: notional 5e-324 -> divide-by-zero warning",
-    "impact_prices_from_book": f"{_LIQ}: notional 5e-324 -> divide-by-zero warning",
-    "premium_index": f"{_LIQ}: index 5e-324 -> overflow warning",
     # hedging.py (liq)
     "MarketMaker": f"{_LIQ}: ragged lists -> numpy ValueError (use errors.check_scalar)",
     "MarketMakerState": f"{_LIQ}: ragged lists -> numpy ValueError (use errors.check_scalar)",
@@ -439,27 +434,17 @@ FIXED_ELSEWHERE: dict[str, str] = {
     "MarketMaker.hedge": f"{_LIQ}: stage=10**400 -> OverflowError",
     "MarketMaker.step": f"{_LIQ}: ragged lists -> numpy ValueError (use errors.check_scalar)",
     "hedging.pnl": f"{_LIQ}: ragged lists -> numpy ValueError (use errors.check_scalar)",
-    "hedging.forced_buy_prices": f"{_LIQ}: book not an OrderBook -> AttributeError",
     "hedging.market_maker_path": f"{_LIQ}: book not an OrderBook -> AttributeError",
     # liquidation.py (liq)
     "adl_ranking": f"{_LIQ}: ragged mark_price -> numpy ValueError",
     "adl_scores": f"{_LIQ}: ragged mark_price -> ValueError; mark 5e-324 -> -inf score",
     "liquidate": f"{_LIQ}: ragged mark_price / insurance_fund -> numpy ValueError",
     "liquidation_priority": f"{_LIQ}: venue not a Venue -> AttributeError",
-    "adl_book_orders": f"{_LIQ}: no input checks (None/str/NaN)",
     "min_adl_quantity": f"{_LIQ}: fund_at not callable -> TypeError; no checks",
     # margin.py (liq)
     "TierSchedule": f"{_LIQ}: 10**400 -> OverflowError",
     "Venue": f"{_LIQ}: list liquidation_fee_rate -> ambiguous truth value",
-    "bankruptcy_price": f"{_LIQ}: size 5e-324 -> overflow warning (issue 7: -inf)",
-    "margin.liquidatable": f"{_LIQ}: venue not a Venue -> AttributeError",
-    "liquidation_price": f"{_LIQ}: size 5e-324 -> overflow warning",
-    "liquidation_price_tiered": f"{_LIQ}: size 5e-324 -> overflow warning",
-    "margin.liquidation_prices": f"{_LIQ}: venue not a Venue -> AttributeError (issue 7)",
     "maintenance_amounts": f"{_LIQ}: 10**400 -> OverflowError",
-    "maintenance_margin": f"{_LIQ}: schedule not a TierSchedule -> AttributeError",
-    "margin.maintenance_margins": f"{_LIQ}: venue not a Venue -> AttributeError",
-    "margin_ratio": f"{_LIQ}: equity 5e-324 -> overflow warning",
     # positions.py (liq)
     "Positions": f"{_LIQ}: ragged side -> numpy ValueError",
     "Positions.from_leverage": f"{_LIQ}: ragged side -> numpy ValueError",
