@@ -19,6 +19,7 @@ from perpsbook.plots.style import (
     pct_formatter,
     usd_formatter,
 )
+from perpsbook.tables import VENUE_LABELS
 
 __all__ = [
     "VENUE_COLORS",
@@ -37,14 +38,6 @@ VENUE_COLORS: dict[str, str] = {
     "altcoin": "#CC79A7",  # reddish purple
 }
 """Colour of each venue preset of :mod:`perpsbook.margin` (keys are ``Venue.name``)."""
-
-VENUE_LABELS: dict[str, str] = {
-    "binance": "Binance-style",
-    "bybit": "Bybit-style",
-    "hyperliquid": "Hyperliquid-style",
-    "altcoin": "RKT (illustrative)",
-}
-"""Display name of each venue preset (keys are ``Venue.name``)."""
 
 
 def venue_color(venue: Any) -> str:
