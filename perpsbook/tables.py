@@ -45,16 +45,22 @@ def _cell(value: Any, fmt: Format) -> str:
     return format(value, fmt or "")
 
 
+def _as_notes(value: str | Sequence[str] | None) -> list[str]:
+    if not value:
+        return []
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
 def text_table(
     rows: Sequence[Sequence[Any]],
     columns: Sequence[str],
     formats: Sequence[Format] | Mapping[str, Format] | None = None,
     *,
     align: Sequence[str] | None = None,
-    notes: Mapping[int, str] | None = None,
+    notes: Mapping[int, str | Sequence[str]] | None = None,
     title: str | None = None,
     sep: str = "  ",
-    max_width: int = 80,
+    max_width: int | None = 80,
 ) -> str:
     """A fixed-width text table: header, a rule, one line per row.
 
@@ -70,14 +76,14 @@ def text_table(
         E.g. ``",.2f"``, ``".1%"`` or ``lambda x: f"{x:g}x"``; default ``format(x, "")``.
     align : sequence of {"<", ">"}, optional
         Per column; default ``"<"`` for the first column, ``">"`` for the others.
-    notes : mapping row index -> str, optional
-        A line ``    note: ...`` printed under that row (wrapped to ``max_width``).
+    notes : mapping row index -> str or list of str, optional
+        Lines ``    note: ...`` printed under that row (each wrapped to ``max_width``).
     title : str, optional
         Lines printed above the header.
     sep : str
         Between columns.
-    max_width : int
-        Widest line allowed, characters (the book's code cells show 80).
+    max_width : int or None
+        Widest line allowed, characters (the book's code cells show 80); None: no limit.
 
     Returns
     -------
@@ -126,19 +132,19 @@ def text_table(
     body = []
     for i, r in enumerate(cells):
         body.append(line(r).rstrip())
-        if notes and notes.get(i):
-            # notes are prose: wrapped to the width instead of widening the table
+        for note in _as_notes(notes.get(i) if notes else None):
+            # notes are prose: one line each, wrapped to the width if longer
             body.extend(
                 textwrap.wrap(
-                    notes[i],
-                    width=max_width,
+                    note,
+                    width=max_width or 80,
                     initial_indent="    note: ",
                     subsequent_indent=" " * 10,
                 )
             )
     out = ([title] if title else []) + [header, "-" * len(line(columns))] + body
     widest = max(len(s) for s in "\n".join(out).splitlines())
-    if widest > max_width:
+    if max_width is not None and widest > max_width:
         raise InvalidInputError(
             f"the table is {widest} characters wide, above max_width={max_width}: "
             "shorten the headers or formats"
@@ -173,7 +179,8 @@ def venue_liquidation_table(
     Returns
     -------
     str
-        Fixed-width table (prices USD per coin, margin USD), deterministic text.
+        Fixed-width table (prices USD per coin, margin USD), deterministic text; it fits 80
+        columns up to about 1e9 USD of notional.
     """
     from perpsbook import margin as _margin
 
@@ -193,7 +200,8 @@ def venue_liquidation_table(
         f"{'long' if sd > 0 else 'short'} {s:,.6g} {unit} at {e:,.2f} USD, notional "
         f"{notional:,.2f} USD;\nisolated margin {m:,.2f} USD, leverage {notional / m:,.2f}x"
     )
-    rows, notes = [], {}
+    rows: list[tuple] = []
+    notes: dict[int, list[str]] = {}
     for i, v in enumerate(venue_list):
         lp = float(v.liquidation_price(sd, s, e, m))
         max_lev = float(v.schedule.max_leverage_for(notional))
@@ -216,13 +224,15 @@ def venue_liquidation_table(
             (_venue_name(v), max_lev, lp if lp > 0 else None, move, mm, bp if bp > 0 else None)
         )
         if flags:
-            notes[i] = "; ".join(flags)
+            notes[i] = flags
     return text_table(
         rows,
         ["venue", "max lev", "liq. price", "move", "MM at LP", "bankr. price"],
         [None, lambda x: f"{x:g}x", ",.2f", ".2%", ",.2f", ",.2f"],
         notes=notes,
         title=title,
+        # 80 columns up to about 1e9 USD of notional; wider for larger prices and sizes
+        max_width=None,
     )
 
 
