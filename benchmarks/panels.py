@@ -26,7 +26,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
 
 def _controls(root):
