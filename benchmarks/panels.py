@@ -11,7 +11,10 @@ Run by hand, not by the test suite (times depend on the machine and its load)::
     python benchmarks/panels.py            # 8 moves per control
     python benchmarks/panels.py --moves 20
 
-The target of the book is a median <= 100 ms for every control of every panel.
+The target of the book is a median <= 100 ms for every control of every panel. The wall
+time is what a reader waits for on an idle machine; on a busy one (see the load average
+printed first) it grows with the other processes, and the median CPU time of this
+process (``cpu ms``) is the better estimate of the idle wall time.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
 import sys
 import time
 
@@ -78,26 +82,29 @@ def _values(ctrl, moves: int) -> list:
     return []
 
 
-def measure(build, moves: int) -> list[tuple[str, float, float, int]]:
-    """Per control of the panel built by ``build()``: (name, median ms, p90 ms, changes)."""
+def measure(build, moves: int) -> list[tuple[str, float, float, float, int]]:
+    """Per control of the panel built by ``build()``: (name, median ms, p90 ms, median CPU ms,
+    changes)."""
     with contextlib.redirect_stdout(io.StringIO()):
         panel = build()
     rows = []
     for ctrl in _controls(panel):
-        times = []
+        times, cpu = [], []
         for attr, v in _values(ctrl, moves):
             if getattr(ctrl, attr) == v:
                 continue
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             with contextlib.redirect_stdout(io.StringIO()):
                 setattr(ctrl, attr, v)
             times.append((time.perf_counter() - t0) * 1e3)
+            cpu.append((time.process_time() - c0) * 1e3)
         if times:
             rows.append(
                 (
                     ctrl.description,
                     float(np.median(times)),
                     float(np.percentile(times, 90)),
+                    float(np.median(cpu)),
                     len(times),
                 )
             )
@@ -120,15 +127,16 @@ def main(argv: list[str] | None = None) -> int:
         "liquidation_calculator": lambda: widgets.liquidation_calculator(),
         "rocket_explorer": lambda: widgets.rocket_explorer(),
     }
-    print(f"{'panel':<24}{'control':<22}{'median ms':>10}{'p90 ms':>9}{'n':>4}")
-    print("-" * 69)
-    worst = 0.0
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    print(f"{'panel':<24}{'control':<22}{'median ms':>10}{'p90 ms':>9}{'cpu ms':>8}{'n':>4}")
+    print("-" * 77)
+    worst = worst_cpu = 0.0
     for name, build in panels.items():
-        for control, med, p90, n in measure(build, args.moves):
-            worst = max(worst, med)
-            print(f"{name:<24}{control[:21]:<22}{med:>10.1f}{p90:>9.1f}{n:>4}")
-    print("-" * 69)
-    print(f"worst median {worst:.1f} ms (target <= 100 ms)")
+        for control, med, p90, cpu, n in measure(build, args.moves):
+            worst, worst_cpu = max(worst, med), max(worst_cpu, cpu)
+            print(f"{name:<24}{control[:21]:<22}{med:>10.1f}{p90:>9.1f}{cpu:>8.1f}{n:>4}")
+    print("-" * 77)
+    print(f"worst median {worst:.1f} ms wall, {worst_cpu:.1f} ms CPU (target <= 100 ms)")
     return 0
 
 

@@ -25,9 +25,9 @@ from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from perpsbook.errors import InvalidInputError
+from perpsbook.widgets.fastagg import CachingCanvas
 
 __all__ = ["StaticTwin", "stage_player", "static_twin", "twin_png"]
 
@@ -47,7 +47,7 @@ def twin_png(fig: Any, *, dpi: float = TWIN_DPI, colors: int = TWIN_COLORS) -> b
     from PIL import Image
 
     fig.set_dpi(dpi)
-    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas = fig.canvas if isinstance(fig.canvas, CachingCanvas) else CachingCanvas(fig)
     canvas.draw()
     rgb = np.asarray(canvas.buffer_rgba())[..., :3]
     plt.close(fig)
