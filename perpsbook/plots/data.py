@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
 from perpsbook.errors import InvalidInputError
@@ -199,8 +201,20 @@ def _draw_event(ax_p: Any, ax_v: Any, bars: Any, day: Any, label: str | None) ->
     ax_p.yaxis.set_major_formatter(usd_formatter())
     ax_p.set_ylabel("BTCUSDT price (USD per BTC)")
     ax_p.set_title(label or str(np.datetime64(day, "D")))
-    width = np.timedelta64(bars.interval_ms * 9 // 10, "ms")
-    ax_v.bar(t, bars.quote_volume, width=width, color=COLORS["perp"])
+    # One collection of rectangles instead of ax.bar's one patch per bar: the same picture,
+    # drawn several times faster (a panel redraws up to 360 bars on every change).
+    half = np.timedelta64(bars.interval_ms * 9 // 20, "ms")
+    x0 = mdates.date2num(t - half)
+    x1 = mdates.date2num(t + half)
+    v = np.asarray(bars.quote_volume, dtype=np.float64)
+    verts = np.stack(
+        [np.column_stack(c) for c in ((x0, 0 * v), (x0, v), (x1, v), (x1, 0 * v))], axis=1
+    )
+    volume = PolyCollection(verts, facecolors=COLORS["perp"], linewidths=0)
+    volume.sticky_edges.y.append(0.0)  # the axis starts at zero volume, as bars do
+    ax_v.add_collection(volume)
+    ax_v.update_datalim(np.column_stack((np.r_[x0, x1], np.r_[v, 0 * v])))
+    ax_v.autoscale_view()
     ax_v.yaxis.set_major_formatter(usd_formatter())
     ax_v.set_ylabel("volume per 4 h (USD)")
     ax_v.set_xlabel("time (UTC)")
