@@ -59,6 +59,7 @@ def text_table(
     align: Sequence[str] | None = None,
     notes: Mapping[int, str | Sequence[str]] | None = None,
     title: str | None = None,
+    widths: Sequence[int] | None = None,
     sep: str = "  ",
     max_width: int | None = 80,
 ) -> str:
@@ -80,6 +81,8 @@ def text_table(
         Lines ``    note: ...`` printed under that row (each wrapped to ``max_width``).
     title : str, optional
         Lines printed above the header.
+    widths : sequence of int, optional
+        Smallest width of each column, characters (default: the widest cell or header).
     sep : str
         Between columns.
     max_width : int or None
@@ -123,7 +126,10 @@ def text_table(
         if len(row) != ncol:
             raise InvalidInputError(f"rows[{i}] must have {ncol} cells, got {len(row)}")
         cells.append([_cell(v, f) for v, f in zip(row, fmts, strict=True)])
-    widths = [max([len(columns[j])] + [len(r[j]) for r in cells]) for j in range(ncol)]
+    least = [0] * ncol if widths is None else [int(w) for w in widths]
+    if len(least) != ncol:
+        raise InvalidInputError(f"widths must have {ncol} entries, got {len(least)}")
+    widths = [max([least[j], len(columns[j])] + [len(r[j]) for r in cells]) for j in range(ncol)]
 
     def line(parts: Sequence[str]) -> str:
         return sep.join(f"{p:{a}{w}}" for p, a, w in zip(parts, aligns, widths, strict=True))
@@ -231,6 +237,8 @@ def venue_liquidation_table(
         [None, lambda x: f"{x:g}x", ",.2f", ".2%", ",.2f", ",.2f"],
         notes=notes,
         title=title,
+        widths=(20, 8, 14, 9, 12, 14),
+        sep="",
         # 80 columns up to about 1e9 USD of notional; wider for larger prices and sizes
         max_width=None,
     )

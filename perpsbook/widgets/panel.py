@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import ipywidgets as widgets
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
@@ -33,6 +34,10 @@ __all__ = ["Panel", "View", "check_choice", "check_range", "figure_png", "pre_ht
 
 View = tuple[Figure | None, str | None]
 """What an update function returns: a figure (or None) and a text (or None)."""
+
+PANEL_RC = {"axes.titley": 1.0}
+"""rcParams while a panel draws: titles at a fixed height (the book's figures have no
+tick labels on top) instead of placed after measuring every axis, a fifth of a redraw."""
 
 WIDE = {"description_width": "initial"}
 """Control style that shows a long description in full."""
@@ -166,12 +171,21 @@ class Panel(widgets.VBox):
             raise InvalidInputError(
                 f"rows must name every control once, got {named!r} for {list(self.controls)!r}"
             )
-        boxes = [widgets.HBox([self.controls[n] for n in r]) for r in rows]
+        # a row of one control is the control itself, not an HBox around it
+        boxes = [
+            self.controls[r[0]] if len(r) == 1 else widgets.HBox([self.controls[n] for n in r])
+            for r in rows
+        ]
         body = [self.text_area, self.image] if text_first else [self.image, self.text_area]
         super().__init__([*boxes, *body])
         for w in self.controls.values():
             w.observe(self._on_change, names="value")
         self.refresh()
+
+    def __repr__(self) -> str:
+        # Shown as the VBox it is: the text/plain fallback of a panel cell in a committed
+        # notebook then reads the same as before panels had their own class.
+        return super().__repr__().replace(type(self).__name__, "VBox", 1)
 
     def values(self) -> dict[str, Any]:
         """The controls' current values, by name."""
@@ -184,7 +198,8 @@ class Panel(widgets.VBox):
         """Run the update for the current values and show its figure and text."""
         self.updates += 1
         try:
-            fig, text = self.update_function(self.values())
+            with mpl.rc_context(PANEL_RC):
+                fig, text = self.update_function(self.values())
         except PerpsbookError as exc:
             self.text = f"invalid input: {exc}"
             self.text_area.value = pre_html(self.text)
