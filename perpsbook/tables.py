@@ -61,6 +61,7 @@ def text_table(
     title: str | None = None,
     widths: Sequence[int] | None = None,
     sep: str = "  ",
+    rule: str = "full",
     max_width: int | None = 80,
 ) -> str:
     """A fixed-width text table: header, a rule, one line per row.
@@ -85,6 +86,8 @@ def text_table(
         Smallest width of each column, characters (default: the widest cell or header).
     sep : str
         Between columns.
+    rule : {"full", "columns"}
+        Under the header: one unbroken line, or one dash run per column (``"-----  --"``).
     max_width : int or None
         Widest line allowed, characters (the book's code cells show 80); None: no limit.
 
@@ -134,7 +137,10 @@ def text_table(
     def line(parts: Sequence[str]) -> str:
         return sep.join(f"{p:{a}{w}}" for p, a, w in zip(parts, aligns, widths, strict=True))
 
+    if rule not in ("full", "columns"):
+        raise InvalidInputError(f"rule must be 'full' or 'columns', got {rule!r}")
     header = line(columns).rstrip()
+    dashes = sep.join("-" * w for w in widths) if rule == "columns" else "-" * len(line(columns))
     body = []
     for i, r in enumerate(cells):
         body.append(line(r).rstrip())
@@ -148,7 +154,7 @@ def text_table(
                     subsequent_indent=" " * 10,
                 )
             )
-    out = ([title] if title else []) + [header, "-" * len(line(columns))] + body
+    out = ([title] if title else []) + [header, dashes] + body
     widest = max(len(s) for s in "\n".join(out).splitlines())
     if max_width is not None and widest > max_width:
         raise InvalidInputError(

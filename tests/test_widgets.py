@@ -260,6 +260,18 @@ def test_text_table():
         text_table([("x" * 90,)], ["a"])
     with pytest.raises(InvalidInputError, match="align"):
         text_table([(1,)], ["a"], align=["^"])
+    with pytest.raises(InvalidInputError, match="rule"):
+        text_table([(1,)], ["a"], rule="none")
+    # the layout of perpsbook.ledger's and perpsbook.cascade's tables
+    out = text_table(
+        [("cash", -1.0), ("TOTAL", 0.0)], ["account", "usd"], [None, ",.2f"], rule="columns"
+    )
+    assert out.splitlines() == [
+        "account    usd",
+        "-------  -----",
+        "cash     -1.00",
+        "TOTAL     0.00",
+    ]
 
 
 def test_import_perpsbook_stays_light():
