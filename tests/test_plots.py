@@ -162,12 +162,12 @@ def test_funding_explorer_draws_and_redraws():
     from perpsbook.widgets import funding_explorer
 
     panel = funding_explorer()
-    out = panel.children[-1]
-    assert out.__class__.__name__ == "Output"
-    span = panel.children[1]
-    span.index = (10, 30)
-    choice = panel.children[0].children[0]
-    choice.value = "ETHUSDT"
+    assert "BTCUSDT:" in panel.text and "ETHUSDT:" in panel.text
+    first = panel.image.value
+    panel.controls["months"].index = (10, 30)
+    assert panel.image.value != first
+    panel.controls["contract"].value = "ETHUSDT"
+    assert "BTCUSDT" not in panel.text and "ETHUSDT:" in panel.text
     assert plt.get_fignums() == []  # figures are closed after display
 
 
@@ -176,8 +176,9 @@ def test_event_explorer_switches_events():
     from perpsbook.widgets import event_explorer
 
     panel = event_explorer("2020-03-12", 5)
-    event, width = panel.children[0].children
+    event, width = panel.controls["event"], panel.controls["days"]
     for day in CASCADE_DAYS:
         event.value = day
+        assert panel.text.startswith(day)
     width.value = 2
     assert plt.get_fignums() == []

@@ -98,18 +98,17 @@ def test_rocket_overview_figure_fizzle_crash_and_title():
 # ------------------------------------------------------------------ rocket_explorer
 
 
-def test_rocket_explorer_draws_and_updates(capsys):
+def test_rocket_explorer_draws_and_updates():
     from perpsbook.widgets import rocket_explorer
 
     panel = rocket_explorer()
-    controls, _out = panel.children
-    ign, h = controls.children
-    assert "forced buying   $20,950,121" in capsys.readouterr().out
+    ign, h = panel.controls["ignition"], panel.controls["hedge"]
+    assert "forced buying   $20,950,121" in panel.text
     ign.value = 199_000.0  # $406 short of the cost of lifting the price to $11.00
-    assert "0 of 5 tranches" in capsys.readouterr().out
+    assert "0 of 5 tranches" in panel.text
     ign.value = 200_000.0
     h.value = 0.0
-    assert "1 of 5 tranches, 90,909 coins" in capsys.readouterr().out
+    assert "1 of 5 tranches, 90,909 coins" in panel.text
 
 
 def test_rocket_explorer_rejects_out_of_range():

@@ -205,22 +205,17 @@ def test_venue_table_notes():
         venue_liquidation_table(1, 1.0, 100.0, 0.0)
 
 
-def test_calculator_draws_default_and_redraws(capsys):
+def test_calculator_draws_default_and_redraws():
     pytest.importorskip("ipywidgets")
     from perpsbook.widgets import liquidation_calculator
 
     panel = liquidation_calculator()
-    first = capsys.readouterr().out
-    assert "90,402.01" in first  # Binance long 1 BTC at 100,000, 10x
-    side = panel.children[0].children[0]
-    lev = panel.children[2].children[0]
-    lev.value = 20.0
-    assert (
-        "95,427.14" in capsys.readouterr().out
-    )  # (5,000 + 50 - 100,000) / (0.005 - 1) = 95,427.14
-    side.value = "short"
-    assert "short 1 coin" in capsys.readouterr().out
-    size = panel.children[1].children[0]
-    size.value = 3e7  # 3e12 USD: flagged, never raises
-    assert "limit" in capsys.readouterr().out
+    assert "90,402.01" in panel.text  # Binance long 1 BTC at 100,000, 10x
+    panel.controls["leverage"].value = 20.0
+    # (5,000 + 50 - 100,000) / (0.005 - 1) = 95,427.14
+    assert "95,427.14" in panel.text
+    panel.controls["side"].value = "short"
+    assert "short 1 coin" in panel.text
+    panel.controls["size"].value = 3e7  # 3e12 USD: flagged, never raises
+    assert "limit" in panel.text
     assert plt.get_fignums() == []

@@ -209,24 +209,19 @@ def test_order_impact_figure_partial_and_sell():
 
 def test_order_book_explorer_default_and_updates():
     panel = widgets.order_book_explorer()
-    choice, (depth, size), summary, out = (
-        panel.children[0],
-        panel.children[1].children,
-        panel.children[2],
-        panel.children[3],
-    )
-    assert out.__class__.__name__ == "Output"
-    assert summary.value.startswith("bought 20,000 coins for 210,000 USD: VWAP 10.5000")
-    assert "last traded price 11.00" in summary.value
+    choice, depth, size = (panel.controls[k] for k in ("profile", "depth", "qty"))
+    summary = panel  # the fill summary is the panel's text
+    assert summary.text.startswith("bought 20,000 coins for 210,000 USD: VWAP 10.5000")
+    assert "last traded price 11.00" in summary.text
     choice.value = "sqrt"
-    assert "213,433 USD" in summary.value and "VWAP 10.6716" in summary.value
+    assert "213,433 USD" in summary.text and "VWAP 10.6716" in summary.text
     choice.value = "calibrated"
     size.value = 193_837.4619730553  # ignition + the stage that ends at $12
-    assert "last traded price 12.00" in summary.value
+    assert "last traded price 12.00" in summary.text
     choice.value = "flat"
     depth.value = 0.1
     size.value = 1e6
-    assert "ran dry" in summary.value and "960,376 coins unfilled" in summary.value
+    assert "ran dry" in summary.text and "960,376 coins unfilled" in summary.text
     assert plt.get_fignums() == []  # figures are closed after display
 
 

@@ -1,0 +1,105 @@
+"""Figures of the perpsbook chapters, in one consistent style.
+
+One module per topic, every public name re-exported here (chapters write
+``plots.rocket_overview_figure(...)``):
+
+=====================================  ================================================
+:mod:`perpsbook.plots.style`           palette :data:`COLORS`, :func:`use_style`, USD /
+                                       percent / date / coin axis helpers
+:mod:`perpsbook.plots.data`            shipped market data: funding, cascade-day windows
+:mod:`perpsbook.plots.book`            order books: ladders, depth, impact and cost curves
+:mod:`perpsbook.plots.margin`          tiers, equity against the mark, venues compared
+:mod:`perpsbook.plots.hedging_funding` the market maker's hedge, funding, basis trade
+:mod:`perpsbook.plots.cascade`         the cascade stage by stage (price staircase)
+=====================================  ================================================
+
+Every figure function is pure: it takes data as arguments, returns a
+:class:`matplotlib.figure.Figure` with labelled axes (units in the labels) and a title, and
+never calls ``plt.show``. Notebook cells do ``fig = plots.xxx(...); plt.show()``. New
+figures go into the module of their topic (a new topic gets a new module).
+"""
+
+from perpsbook.plots.book import (
+    ask_profile_figure,
+    book_ladder_figure,
+    depth_impact_figure,
+    float_depth_figure,
+    order_impact_figure,
+)
+from perpsbook.plots.cascade import price_staircase, rocket_overview_figure
+from perpsbook.plots.data import (
+    event_window_figure,
+    event_windows_figure,
+    funding_distribution_figure,
+    funding_history_figure,
+    funding_year_figure,
+)
+from perpsbook.plots.hedging_funding import (
+    basis_trade_figure,
+    funding_rate_figure,
+    hedge_impact_figure,
+    hedge_lag_figure,
+    mm_pnl_figure,
+)
+from perpsbook.plots.margin import (
+    VENUE_COLORS,
+    VENUE_LABELS,
+    equity_vs_mark_figure,
+    liquidation_vs_leverage_figure,
+    maintenance_schedule_figure,
+    venue_color,
+    venue_label,
+)
+from perpsbook.plots.style import (
+    COLORS,
+    CYCLE,
+    SIDE_WORD,
+    STYLE,
+    coins_axis,
+    date_axis,
+    escape_dollars,
+    format_usd,
+    pct_formatter,
+    symbol_color,
+    usd_formatter,
+    use_style,
+)
+
+__all__ = [
+    "COLORS",
+    "CYCLE",
+    "SIDE_WORD",
+    "STYLE",
+    "VENUE_COLORS",
+    "VENUE_LABELS",
+    "ask_profile_figure",
+    "basis_trade_figure",
+    "book_ladder_figure",
+    "coins_axis",
+    "date_axis",
+    "depth_impact_figure",
+    "equity_vs_mark_figure",
+    "escape_dollars",
+    "event_window_figure",
+    "event_windows_figure",
+    "float_depth_figure",
+    "format_usd",
+    "funding_distribution_figure",
+    "funding_history_figure",
+    "funding_rate_figure",
+    "funding_year_figure",
+    "hedge_impact_figure",
+    "hedge_lag_figure",
+    "liquidation_vs_leverage_figure",
+    "maintenance_schedule_figure",
+    "mm_pnl_figure",
+    "order_impact_figure",
+    "pct_formatter",
+    "price_staircase",
+    "rocket_overview_figure",
+    "symbol_color",
+    "usd_formatter",
+    "use_style",
+    "venue_color",
+    "venue_label",
+]
