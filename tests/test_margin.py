@@ -609,7 +609,7 @@ def test_wrong_objects_and_overflow_get_named_errors():
 
 
 def test_list_valued_scalars_are_named():
-    with pytest.raises(InvalidInputError, match="liquidation_fee_rate must be a single number"):
+    with pytest.raises(InvalidInputError, match="liquidation_fee_rate must be a single real number"):
         Venue("x", BINANCE.schedule, "liquidation", [0.1, 0.2])
     with pytest.raises(ScheduleError, match="max_notional must be a single number"):
         TierSchedule(floors=[0.0], mmr=[0.01], max_leverage=[50.0], max_notional=[1.0, 2.0])
