@@ -24,8 +24,8 @@ from perpsbook.errors import (
     check_finite,
     check_nonnegative,
     check_positive,
-    check_side,
-    check_sides,
+    readonly,
+    side_array,
 )
 
 __all__ = ["Positions"]
@@ -34,7 +34,12 @@ _FIELDS = ("side", "size", "entry_price", "margin")
 
 
 def _one_d(name: str, value: Any) -> np.ndarray:
-    arr = np.asarray(value)
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # ragged nested lists
+        raise InvalidInputError(
+            f"{name} must be a scalar or a 1-D array, got a ragged sequence {value!r:.60}"
+        ) from exc
     if arr.ndim > 1:
         raise InvalidInputError(
             f"{name} must be a scalar or a 1-D array, got an array of shape {arr.shape}"
@@ -49,18 +54,6 @@ def _common_length(arrays: dict[str, np.ndarray]) -> int:
         shown = ", ".join(f"{k}={v}" for k, v in lengths.items())
         raise InvalidInputError(f"position arrays must all have the same length, got {shown}")
     return distinct.pop() if distinct else 1
-
-
-def _sides(value: Any) -> np.ndarray:
-    if isinstance(value, str):
-        return np.asarray(check_side(value), dtype=np.int8)
-    return check_sides("side", _one_d("side", value))
-
-
-def _frozen(arr: np.ndarray, n: int, dtype: Any) -> np.ndarray:
-    out = np.array(np.broadcast_to(arr, (n,)), dtype=dtype, copy=True)
-    out.flags.writeable = False
-    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,7 +95,7 @@ class Positions:
 
     def __post_init__(self) -> None:
         raw = {
-            "side": _sides(self.side),
+            "side": _one_d("side", side_array("side", self.side)),
             "size": _one_d("size", check_positive("size", self.size)),
             "entry_price": _one_d("entry_price", check_positive("entry_price", self.entry_price)),
             "margin": _one_d("margin", check_nonnegative("margin", self.margin)),
@@ -110,7 +103,8 @@ class Positions:
         n = _common_length(raw)
         dtypes = {"side": np.int8}
         for name, arr in raw.items():
-            object.__setattr__(self, name, _frozen(arr, n, dtypes.get(name, np.float64)))
+            frozen = readonly(np.broadcast_to(arr, (n,)), dtypes.get(name, np.float64))
+            object.__setattr__(self, name, frozen)
 
     # ----------------------------------------------------------------- constructors
     @classmethod
@@ -227,7 +221,7 @@ class Positions:
         if isinstance(indices, slice):
             idx: Any = indices
         else:
-            idx = np.asarray(indices)
+            idx = _one_d("indices", indices)
             if idx.dtype == bool:
                 if idx.shape != (self.n,):
                     raise InvalidInputError(
