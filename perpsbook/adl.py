@@ -100,31 +100,11 @@ ADL_POLICIES = ("binance", "bybit", "hyperliquid", "pro_rata")
 _SNAP = 1e-12  # relative tolerance under which a remainder is floating-point dust
 
 
-def _check_positions(positions: Any) -> Positions:
-    if not isinstance(positions, Positions):
-        raise InvalidInputError(
-            f"positions must be a perpsbook.positions.Positions, got {type(positions).__name__}"
-        )
-    return positions
-
-
 def check_policy(policy: Any) -> str:
     """Return ``policy`` if it is one of :data:`ADL_POLICIES`, else raise InvalidInputError."""
     if not isinstance(policy, str) or policy not in ADL_POLICIES:
         raise InvalidInputError(f"adl policy must be one of {ADL_POLICIES}, got {policy!r}")
     return policy
-
-
-def _mask(name: str, value: Any, n: int, *, default: bool) -> npt.NDArray[np.bool_]:
-    if value is None:
-        return np.full(n, default, dtype=bool)
-    arr = np.asarray(value)
-    if arr.dtype != bool or arr.shape != (n,):
-        raise InvalidInputError(
-            f"{name} must be a boolean array of shape ({n},), got dtype {arr.dtype} and shape "
-            f"{arr.shape}"
-        )
-    return arr
 
 
 # --------------------------------------------------------------------------- rankings
@@ -155,7 +135,7 @@ def adl_scores(
     InvalidInputError
         ``positions`` not a Positions, a bad mark price, policy or venue.
     """
-    pos = _check_positions(positions)
+    pos = Positions.check(positions)
     mark = check_scalar("mark_price", mark_price, check_positive)
     policy = check_policy(policy)
     upnl = pos.upnl(mark)
@@ -217,12 +197,12 @@ def adl_ranking(
     scores : ndarray
         Their scores, same order.
     """
-    pos = _check_positions(positions)
+    pos = Positions.check(positions)
     score = adl_scores(pos, mark_price, policy=policy, venue=venue)
     ok = np.isfinite(score)
     if side is not None:
         ok &= pos.side == check_side(side)
-    ok &= ~_mask("exclude", exclude, pos.n, default=False)
+    ok &= ~pos.selection("exclude", exclude, default=False)
     idx = np.flatnonzero(ok).astype(np.int64)
     if policy == "pro_rata":
         return idx, score[idx]
@@ -542,7 +522,7 @@ def compare_adl_policies(
     AdlComparison
         Rows per ADL trade; ``.totals()`` and ``.table()`` per policy.
     """
-    pos = _check_positions(positions)
+    pos = Positions.check(positions)
     mark = check_scalar("mark_price", mark_price, check_positive)
     bk = check_scalar("bankruptcy_price", bankruptcy_price, check_positive)
     liq_side = check_side(side)

@@ -433,14 +433,6 @@ def _venue_policy(venue: Venue) -> str:
     return head if head in LIQUIDATION_POLICIES else "market"
 
 
-def _check_positions(positions: Any) -> Positions:
-    if not isinstance(positions, Positions):
-        raise InvalidInputError(
-            f"positions must be a perpsbook.positions.Positions, got {type(positions).__name__}"
-        )
-    return positions
-
-
 def _check_mark(mark_price: Any) -> float:
     return check_scalar("mark_price", mark_price, check_positive)
 
@@ -472,13 +464,13 @@ def liquidation_priority(
     ndarray of int64
         Position indices, first processed first.
     """
-    pos = _check_positions(positions)
+    pos = Positions.check(positions)
     mark = _check_mark(mark_price)
     if not isinstance(venue, Venue):
         raise InvalidInputError(
             f"venue must be a perpsbook.margin.Venue, got {type(venue).__name__}"
         )
-    sel = _mask("mask", mask, pos.n, default=True)
+    sel = pos.selection("mask", mask, default=True)
     idx = np.flatnonzero(sel).astype(np.int64)
     if idx.size == 0:
         return idx
@@ -487,18 +479,6 @@ def liquidation_priority(
     )
     depth = pos.side[idx] * (lp - mark)
     return idx[np.lexsort((idx, -depth))]
-
-
-def _mask(name: str, value: Any, n: int, *, default: bool) -> npt.NDArray[np.bool_]:
-    if value is None:
-        return np.full(n, default, dtype=bool)
-    arr = np.asarray(value)
-    if arr.dtype != bool or arr.shape != (n,):
-        raise InvalidInputError(
-            f"{name} must be a boolean array of shape ({n},), got dtype {arr.dtype} and shape "
-            f"{arr.shape}"
-        )
-    return arr
 
 
 # --------------------------------------------------------------------------- results
@@ -1087,7 +1067,7 @@ def liquidate(
         NaN/inf/<= 0 or not a single number, insurance fund NaN/inf/< 0, a malformed
         ``cooldown`` mask or ``config``.
     """
-    pos = _check_positions(positions)
+    pos = Positions.check(positions)
     mark = _check_mark(mark_price)
     oracle = (
         mark if oracle_price is None else check_scalar("oracle_price", oracle_price, check_positive)
@@ -1100,7 +1080,7 @@ def liquidate(
     cfg = LiquidationConfig() if config is None else config
     if not isinstance(cfg, LiquidationConfig):
         raise InvalidInputError(f"config must be a LiquidationConfig, got {type(cfg).__name__}")
-    cool = _mask("cooldown", cooldown, pos.n, default=False)
+    cool = pos.selection("cooldown", cooldown, default=False)
     venue = cfg.venue
     n = pos.n
 

@@ -991,10 +991,6 @@ def venue_by_name(name: str) -> Venue:
 
 
 # --------------------------------------------------------------------------- positions
-def _check_positions(positions: Any) -> Positions:
-    if not isinstance(positions, Positions):
-        raise InvalidInputError(f"positions must be a Positions, got {type(positions).__name__}")
-    return positions
 
 
 def _as_array(x: Any) -> npt.NDArray[Any]:
@@ -1003,26 +999,26 @@ def _as_array(x: Any) -> npt.NDArray[Any]:
 
 def liquidation_prices(positions: Positions, venue: Venue) -> npt.NDArray[np.float64]:
     """Isolated liquidation price (USD per coin) of every position, shape (N,)."""
-    p = _check_positions(positions)
+    p = Positions.check(positions)
     venue = _check_venue(venue)
     return _as_array(venue.liquidation_price(p.side, p.size, p.entry_price, p.margin))
 
 
 def bankruptcy_prices(positions: Positions) -> npt.NDArray[np.float64]:
     """Bankruptcy price (USD per coin) of every position, shape (N,)."""
-    p = _check_positions(positions)
+    p = Positions.check(positions)
     return _as_array(bankruptcy_price(p.side, p.size, p.entry_price, p.margin))
 
 
 def maintenance_margins(positions: Positions, venue: Venue, mark: Any) -> npt.NDArray[np.float64]:
     """Maintenance margin (USD) the venue requires of every position at ``mark``, shape (N,)."""
-    p = _check_positions(positions)
+    p = Positions.check(positions)
     venue = _check_venue(venue)
     return _as_array(venue.maintenance_at(p.side, p.size, p.entry_price, mark))
 
 
 def liquidatable(positions: Positions, venue: Venue, mark: Any) -> npt.NDArray[np.bool_]:
     """Boolean mask (N,) of positions at or below maintenance at mark price ``mark`` (USD/coin)."""
-    p = _check_positions(positions)
+    p = Positions.check(positions)
     venue = _check_venue(venue)
     return _as_array(venue.is_liquidatable(p.side, p.size, p.entry_price, p.margin, mark))

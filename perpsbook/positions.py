@@ -145,6 +145,38 @@ class Positions:
             ) from exc
         return cls(side=side, size=sz, entry_price=px, margin=margin)
 
+    @staticmethod
+    def check(value: Any, name: str = "positions") -> Positions:
+        """Return ``value`` if it is a :class:`Positions`, else raise InvalidInputError.
+
+        The one check the functions that take positions (margin, ADL, liquidation) share;
+        the message names ``name`` and the type received.
+        """
+        if not isinstance(value, Positions):
+            raise InvalidInputError(
+                f"{name} must be a perpsbook.positions.Positions, got {type(value).__name__}"
+            )
+        return value
+
+    def selection(self, name: str, value: Any, *, default: bool) -> npt.NDArray[np.bool_]:
+        """A boolean array (N,) over these positions: ``value``, or all ``default`` if None.
+
+        Raises InvalidInputError naming ``name`` unless ``value`` is None or a bool array of
+        shape (N,) (integer indices are not accepted: a mask says yes/no per position).
+        """
+        if value is None:
+            return np.full(self.n, default, dtype=bool)
+        try:
+            arr = np.asarray(value)
+        except (TypeError, ValueError):  # ragged nested lists
+            arr = np.asarray(None)
+        if arr.dtype != bool or arr.shape != (self.n,):
+            raise InvalidInputError(
+                f"{name} must be a boolean array of shape ({self.n},), got dtype {arr.dtype} "
+                f"and shape {arr.shape}"
+            )
+        return arr
+
     @classmethod
     def empty(cls) -> Positions:
         """An empty container (N = 0)."""

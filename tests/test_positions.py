@@ -223,3 +223,17 @@ def test_take_names_ragged_indices_and_keeps_the_arrays_read_only():
     for name in ("side", "size", "entry_price", "margin"):
         assert not getattr(sub, name).flags.writeable
     assert Positions("short", 1.0, 10.0, 1.0).side.tolist() == [-1]
+
+
+def test_check_and_selection_are_the_shared_argument_checks():
+    pos = Positions([1, -1, 1], [1.0, 2.0, 3.0], 10.0, 1.0)
+    assert Positions.check(pos) is pos
+    with pytest.raises(InvalidInputError, match=r"book must be a perpsbook\.positions\.Positions"):
+        Positions.check([1, 2], "book")
+    assert pos.selection("mask", None, default=True).tolist() == [True] * 3
+    assert pos.selection("mask", [False, True, False], default=True).tolist() == [0, 1, 0]
+    for bad in ([0, 1, 2], [True, False], [[True], [False, True]], "yes"):
+        with pytest.raises(
+            InvalidInputError, match=r"exclude must be a boolean array of shape \(3,\)"
+        ):
+            pos.selection("exclude", bad, default=False)
