@@ -128,7 +128,11 @@ def adl_scores(
     Returns
     -------
     ndarray (N,)
-        Dimensionless; higher = deleveraged first. ``-inf`` for positions not in profit.
+        Dimensionless; higher = deleveraged first. ``-inf`` for positions not in profit
+        (the one non-finite value, by design: never eligible). Finite for every position in
+        profit, whatever the mark (a mark of 5e-324 included: Hyperliquid's short index
+        ``(entry / mark) * notional`` is evaluated as ``entry * size``, which cannot
+        overflow).
 
     Raises
     ------

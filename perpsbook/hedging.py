@@ -139,7 +139,7 @@ class MarketMakerState:
     pending : tuple of float
         Spot coins to trade (+ buy, - sell) due 0, 1, ..., lag stages from ``stage``.
     stage : int
-        The stage whose :meth:`MarketMaker.hedge` call comes next.
+        The stage whose :meth:`MarketMaker.hedge` call comes next, an integer >= 0.
     perp_entry, spot_entry : float
         Average entry prices of the open positions, USD per coin (0 when flat).
     realised_pnl : float
@@ -359,7 +359,8 @@ class MarketMaker:
             Spot book, prices USD per coin, sizes coins.
         stage : int, optional
             The stage being closed, >= ``state.stage`` (default ``state.stage``). Skipping
-            ahead executes everything due up to and including ``stage``.
+            ahead executes everything due up to and including ``stage``; it costs the
+            ``lag + 1`` queue slots, not the number of stages skipped.
 
         Returns
         -------
