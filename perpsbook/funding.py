@@ -49,10 +49,12 @@ from perpsbook.errors import (
     BookError,
     InsufficientLiquidityError,
     InvalidInputError,
+    as_float_array,
     check_finite,
     check_fraction,
     check_nonnegative,
     check_positive,
+    check_scalar,
     check_side,
     side_array,
 )
@@ -462,10 +464,8 @@ def funding_rate(
 
 
 def _rate_bound(name: str, value: Any) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"{name} must be a number, got {value!r}") from exc
+    # one real number; +-inf allowed (an infinite cap disables it), NaN refused below
+    v = check_scalar(name, value, as_float_array)
     if math.isnan(v):
         raise InvalidInputError(f"{name} must not be NaN, got {value!r}")
     return v

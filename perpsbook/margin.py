@@ -344,6 +344,8 @@ class TierSchedule:
     ) -> TierSchedule:
         """Hyperliquid-style schedule: ``mmr = 1 / (2 * max_leverage)`` in every bracket [H2]."""
         lev = _schedule_array("max_leverage", max_leverage)
+        if not np.all(lev >= 1):  # before 0.5 / lev divides by zero or overflows
+            raise ScheduleError(f"max_leverage must be >= 1, got {lev.tolist()}")
         return cls(floors, 0.5 / lev, lev, name, max_notional)
 
     # ------------------------------------------------------------ lookups

@@ -164,6 +164,8 @@ class Positions:
         Raises InvalidInputError naming ``name`` unless ``value`` is None or a bool array of
         shape (N,) (integer indices are not accepted: a mask says yes/no per position).
         """
+        if not isinstance(default, (bool, np.bool_)):
+            raise InvalidInputError(f"default must be True or False, got {default!r}")
         if value is None:
             return np.full(self.n, default, dtype=bool)
         try:
@@ -190,6 +192,11 @@ class Positions:
     @classmethod
     def concat(cls, items: Iterable[Positions]) -> Positions:
         """Join several containers end to end (order preserved); no items -> empty."""
+        if isinstance(items, (Positions, str, bytes)) or not isinstance(items, Iterable):
+            raise InvalidInputError(
+                f"items must be an iterable of Positions (a list or tuple), got "
+                f"{type(items).__name__}"
+            )
         parts = list(items)
         for p in parts:
             if not isinstance(p, Positions):
