@@ -743,6 +743,11 @@ class Venue:
             raise InvalidInputError(
                 f"schedule must be a TierSchedule, got {type(self.schedule).__name__}"
             )
+        if not isinstance(self.source, str):
+            raise InvalidInputError(
+                f"source must be a string (document and date of the parameters), got "
+                f"{self.source!r}"
+            )
         if self.mm_basis not in MM_BASES:
             raise InvalidInputError(f"mm_basis must be one of {MM_BASES}, got {self.mm_basis!r}")
         fee = check_scalar("liquidation_fee_rate", self.liquidation_fee_rate)

@@ -31,6 +31,7 @@ is deleted): delete an entry once the branch that fixes it is merged.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import math
 import warnings
@@ -306,7 +307,13 @@ SPECS: list[Spec] = [
         (lambda xs: np.asarray(xs) - 1.0, 5.0, 2),
     ),
     # ---------------------------------------------------------------- margin
-    Spec("TierSchedule", pb.TierSchedule, ([0.0, 1e4], [0.01, 0.02], [50.0, 25.0], "t")),
+    # max_notional defaults to +inf: "unlimited", documented in TierSchedule.
+    Spec(
+        "TierSchedule",
+        pb.TierSchedule,
+        ([0.0, 1e4], [0.01, 0.02], [50.0, 25.0], "t"),
+        documented=(math.inf,),
+    ),
     Spec("Venue", pb.Venue, ("v", pb.BINANCE.schedule, "liquidation", 0.01)),
     Spec("bankruptcy_price", pb.bankruptcy_price, (1, 1.0, 10.0, 1.0)),
     Spec("margin.bankruptcy_prices", _margin.bankruptcy_prices, (POS,)),
@@ -381,12 +388,14 @@ SPECS: list[Spec] = [
             "deficit_rule": "socialise",
             "max_stages": 30,
         },
+        documented=(math.nan,),  # StageRecord: NaN only where a price is undefined
     ),
     Spec(
         "rocketcoin_crash",
         lambda *a, **k: pb.rocketcoin_crash(*a, **k).run(),
         ("default",),
         {"ignition": 200_000.0},
+        documented=(math.nan,),  # StageRecord: NaN only where a price is undefined
     ),
     Spec("order_book_profiles", _scenarios.order_book_profiles, (1.0,)),
     # ---------------------------------------------------------------- theory
@@ -431,7 +440,12 @@ SPECS: list[Spec] = [
         ([1e4, 1e5], [0.01, 0.02], [50.0, 25.0]),
         {"name": "x"},
     ),
-    Spec("TierSchedule.half_initial", pb.TierSchedule.half_initial, ([0.0, 1e5], [50.0, 25.0])),
+    Spec(
+        "TierSchedule.half_initial",
+        pb.TierSchedule.half_initial,
+        ([0.0, 1e5], [50.0, 25.0]),
+        documented=(math.inf,),
+    ),
     Spec("TierSchedule.tier_index", SCHED.tier_index, (1e5,)),
     Spec("TierSchedule.mmr_for", SCHED.mmr_for, (1e5,)),
     Spec("TierSchedule.maintenance_amount_for", SCHED.maintenance_amount_for, (1e5,)),
@@ -578,6 +592,9 @@ def _floats(out: Any, depth: int = 0) -> list[float]:
         return [x for item in out for x in _floats(item, depth + 1)]
     if isinstance(out, dict):
         return [x for item in out.values() for x in _floats(item, depth + 1)]
+    if dataclasses.is_dataclass(out) and not isinstance(out, type):
+        fields = dataclasses.fields(out)
+        return [x for f in fields for x in _floats(getattr(out, f.name), depth + 1)]
     return []
 
 
@@ -595,6 +612,11 @@ def _mutations(spec: Spec):
     for key in spec.kwargs:
         for label, bad in BAD.items():
             yield f"{key}={label}", spec.args, {**spec.kwargs, key: bad}
+
+
+def _documented(x: float, allowed: tuple[float, ...]) -> bool:
+    """True if ``x`` is finite or one of the documented non-finite values (NaN included)."""
+    return math.isfinite(x) or any(x == a or (math.isnan(x) and math.isnan(a)) for a in allowed)
 
 
 def fuzz(spec: Spec) -> tuple[int, list[str]]:
@@ -615,7 +637,7 @@ def fuzz(spec: Spec) -> tuple[int, list[str]]:
             failures.append(f"{where}: {type(exc).__name__}: {str(exc)[:120]}")
             continue
         if not spec.nonfinite_ok:
-            bad = [x for x in _floats(out) if not math.isfinite(x) and x not in spec.documented]
+            bad = [x for x in _floats(out) if not _documented(x, spec.documented)]
             if bad:
                 failures.append(f"{where}: returned non-finite {bad[:3]}")
     return calls, failures
