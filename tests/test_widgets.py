@@ -201,9 +201,9 @@ def test_each_control_value_maps_to_a_distinct_frame(twins, name):
 
 
 def test_twin_is_deterministic(twins):
-    again = widgets.order_book_explorer_twin()
-    assert again.html == twins["order_book_explorer_twin"].html
-    assert repr(again) == repr(twins["order_book_explorer_twin"])
+    again = widgets.event_explorer_twin()
+    assert again.html == twins["event_explorer_twin"].html
+    assert repr(again) == repr(twins["event_explorer_twin"])
 
 
 def test_static_twin_and_stage_player_helpers():
