@@ -9,13 +9,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from perpsbook.errors import InvalidInputError
 from perpsbook.plots.style import (
     COLORS,
     SIDE_WORD,
-    clear_artists,
     escape_dollars,
     format_usd,
+    reuse_axes,
     usd_formatter,
 )
 
@@ -227,13 +226,7 @@ def rocket_overview_figure(
         )
         fig.subplots_adjust(left=0.065, right=0.985, bottom=0.14, top=0.86, wspace=0.34)
     else:
-        if not isinstance(fig, Figure) or len(fig.axes) != 2:
-            raise InvalidInputError(
-                f"fig must be a figure returned by rocket_overview_figure, got {type(fig).__name__}"
-            )
-        ax_p, ax_f = fig.axes
-        for ax in (ax_p, ax_f):
-            clear_artists(ax)
+        ax_p, ax_f = reuse_axes(fig, 2, "rocket_overview_figure")
     _price_panel(ax_p, result)
     _forced_panel(ax_f, result)
     total = result.total_forced_buy_notional

@@ -9,6 +9,7 @@ from typing import Any
 import matplotlib as mpl
 import matplotlib.dates as mdates
 import numpy as np
+from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from perpsbook.errors import InvalidInputError
@@ -25,6 +26,7 @@ __all__ = [
     "escape_dollars",
     "format_usd",
     "pct_formatter",
+    "reuse_axes",
     "symbol_color",
     "usd_formatter",
     "use_style",
@@ -184,3 +186,19 @@ def clear_artists(ax: Any) -> None:
         axis.set_major_formatter(ScalarFormatter())
     ax.relim()
     ax.set_autoscale_on(True)
+
+
+def reuse_axes(fig: Any, n_axes: int, name: str) -> list:
+    """The axes of ``fig``, emptied by :func:`clear_artists` for a redraw in place.
+
+    ``fig`` must be a figure the figure function ``name`` returned before, with
+    ``n_axes`` axes (a figure of another shape raises InvalidInputError).
+    """
+    if not isinstance(fig, Figure) or len(fig.axes) != n_axes:
+        got = f"{len(fig.axes)} axes" if isinstance(fig, Figure) else type(fig).__name__
+        raise InvalidInputError(
+            f"fig must be a figure returned by {name} with {n_axes} axes, got {got}"
+        )
+    for ax in fig.axes:
+        clear_artists(ax)
+    return list(fig.axes)

@@ -8,7 +8,7 @@ import ipywidgets as widgets
 
 from perpsbook import plots as _plots
 from perpsbook.hedging import HEDGE_RATIO_MAX
-from perpsbook.widgets.panel import WIDE, Panel, View, check_range
+from perpsbook.widgets.panel import WIDE, KeptFigure, Panel, View, check_range
 from perpsbook.widgets.twin import StaticTwin, static_twin
 
 __all__ = ["rocket_explorer", "rocket_explorer_twin"]
@@ -21,13 +21,11 @@ def _updater() -> Any:
     """The panel's update function: it keeps one figure and redraws it in place."""
     from perpsbook.scenarios import rocketcoin
 
-    kept: list[Any] = []
+    kept = KeptFigure()
 
     def update(v: dict[str, Any]) -> View:
         result = rocketcoin(ignition=float(v["ignition"]), hedge_ratio=float(v["hedge"])).run()
-        fig = _plots.rocket_overview_figure(result, fig=kept[0] if kept else None)
-        kept[:] = [fig]
-        return fig, result.headline()
+        return kept(_plots.rocket_overview_figure, result), result.headline()
 
     return update
 

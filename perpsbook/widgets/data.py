@@ -145,7 +145,9 @@ def _event_update() -> Any:
         d, width = v["event"], int(v["days"])
         ev = _data.event_day_stats(bars, d)
         fig = _plots.event_window_figure(
-            _data.window(bars, d, width), d, title=f"{d} {_data.CASCADE_DAYS[d]}"
+            _data.window(bars, d, width),
+            d,
+            title=f"{d} {_data.CASCADE_DAYS[d]}",
         )
         text = (
             f"{d}: volume {_plots.format_usd(ev.quote_volume)} = {ev.volume_multiple:.1f}x the "
