@@ -295,15 +295,11 @@ def _pixels(fig):
 
 
 def _figure_cases():
-    from perpsbook import data
     from perpsbook.hedging import MarketMaker, market_maker_path
     from perpsbook.margin import VENUES
     from perpsbook.positions import Positions
     from perpsbook.scenarios import order_book_profiles, rkt_book_after_ignition
 
-    bars = data.load_klines_4h("BTCUSDT")
-    eth, btc = data.load_funding("ETHUSDT"), data.load_funding("BTCUSDT")
-    roll = {s.symbol: data.annualised_rolling_funding(s, 30) for s in (eth, btc)}
     book = rkt_book_after_ignition()
     paths = [
         {f"h = {h}": market_maker_path(MarketMaker(h, lag=1), book, np.full(3, usd))}
@@ -311,13 +307,6 @@ def _figure_cases():
     ]
     ob = order_book_profiles(1.0)
     return {
-        "event_window_figure": [
-            ((data.window(bars, d, w), d), {}) for d, w in (("2025-10-10", 2), ("2020-03-12", 9))
-        ],
-        "funding_history_figure": [
-            (([eth],), {"rolling": roll}),
-            (([btc, eth],), {"rolling": roll}),
-        ],
         "hedge_lag_figure": [((p,), {}) for p in paths],
         "order_impact_figure": [
             ((ob[k], ob[k].buy(q, partial=True)), {}) for k, q in (("sqrt", 5e4), ("flat", 2e3))
