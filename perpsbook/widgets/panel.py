@@ -7,11 +7,15 @@ moves a control) and again on every change, and shows the figure as a PNG in an
 ``ipywidgets.Image`` and the text in a ``<pre>`` block. The same ``update`` function feeds
 the panel's kernel-free twin (:func:`perpsbook.widgets.static_twin`).
 
-Speed (a reader waits for every update): the figure is drawn once by Agg, reusing the
-bitmaps of texts it drew before (:class:`perpsbook.widgets.fastagg.CachingCanvas`), and
-encoded by Pillow at a fast compression level, instead of ``savefig`` (which draws again
-and writes metadata); a figure with constrained layout is laid out once, on the first update:
-later figures reuse the axes positions of the first one, which halves their drawing time.
+Speed (a reader waits for every update; ``python benchmarks/panels.py`` measures it):
+
+- most panels keep one figure (:class:`KeptFigure`) and redraw it in place, so axes and
+  ticks are not rebuilt on every change;
+- the figure is drawn once by Agg, reusing the bitmaps of texts it drew before
+  (:class:`perpsbook.widgets.fastagg.CachingCanvas`), and encoded by Pillow at a fast
+  compression level, instead of ``savefig`` (which draws again and writes metadata);
+- a constrained layout is computed on the first update only: later updates reuse the
+  axes positions, and titles sit at a fixed height (:data:`PANEL_RC`).
 """
 
 from __future__ import annotations
