@@ -133,6 +133,7 @@ def funding_explorer_twin(start: str = "2024-01", end: str = "2026-01") -> Stati
         update,
         {"contract": _CONTRACTS, "window": [7, 30, 90]},
         fixed={"months": (months[start], months[end])},
+        start={"window": 30},
         descriptions={"contract": "contract", "window": "trailing window (days)"},
         title=f"Funding history, {start} to {end}",
     )
@@ -199,6 +200,7 @@ def event_explorer_twin() -> StaticTwin:
     return static_twin(
         _event_update(),
         {"event": [(f"{k} {v}", k) for k, v in _data.CASCADE_DAYS.items()], "days": [2, 5, 10]},
+        start={"event": "2025-10-10", "days": 5},
         descriptions={"event": "event", "days": "± days"},
         title="BTCUSDT around liquidation-cascade days",
     )
