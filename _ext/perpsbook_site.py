@@ -1,0 +1,65 @@
+"""Local Sphinx extension for the perpsbook site (loaded from ``_config.yml``).
+
+It does two small things that Jupyter Book 1.x cannot be configured to do:
+
+* Drop repeated ``<script>`` tags from every page.  sphinx-thebe registers its inline
+  ``const THEBE_JS_URL = ...`` script on ``env-before-read-docs``; with Sphinx 7 the
+  registration is replayed, so every page carried the script twice and the browser
+  logged ``Identifier 'THEBE_JS_URL' has already been declared``.  Keeping the first
+  copy of each identical script fixes that without touching the launch buttons
+  (Binder and Colab are plain links built by sphinx-book-theme).
+* Check that the widget renderer and MathJax are served from ``_static`` (bundled in
+  ``book/_static``, see ``book/_static/LICENSES.md``), so the built site needs no network.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sphinx.application import Sphinx
+from sphinx.errors import ExtensionError
+
+__all__ = ["dedupe_scripts", "setup"]
+
+
+def _script_key(script: object) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """A hashable identity for one entry of Sphinx's ``script_files``."""
+    filename = getattr(script, "filename", None) or ""
+    attributes = getattr(script, "attributes", None) or {}
+    return str(filename), tuple(sorted((str(k), str(v)) for k, v in attributes.items()))
+
+
+def dedupe_scripts(scripts: list) -> list:
+    """Return ``scripts`` without repeats (same file and same attributes), order kept."""
+    seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+    kept = []
+    for script in scripts:
+        key = _script_key(script)
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(script)
+    return kept
+
+
+def _on_html_page_context(app, pagename, templatename, context, doctree) -> None:
+    if "script_files" in context:
+        context["script_files"] = dedupe_scripts(list(context["script_files"]))
+
+
+def _check_bundled_assets(app: Sphinx) -> None:
+    """Fail early if a configured local script is missing from the static folders."""
+    wanted = [app.config.mathjax_path, *getattr(app.config, "nb_ipywidgets_js", {})]
+    static_dirs = [Path(app.confdir, p) for p in app.config.html_static_path]
+    for rel in wanted:
+        if not rel or "://" in rel:
+            continue
+        if not any((d / rel).is_file() for d in static_dirs):
+            raise ExtensionError(f"perpsbook_site: {rel!r} not found in html_static_path")
+
+
+def setup(app: Sphinx) -> dict:
+    app.connect("builder-inited", _check_bundled_assets)
+    # Run late so every other extension has added its scripts first.
+    app.connect("html-page-context", _on_html_page_context, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}
