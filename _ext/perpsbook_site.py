@@ -8,6 +8,8 @@ It does two small things that Jupyter Book 1.x cannot be configured to do:
   logged ``Identifier 'THEBE_JS_URL' has already been declared``.  Keeping the first
   copy of each identical script fixes that without touching the launch buttons
   (Binder and Colab are plain links built by sphinx-book-theme).
+* Make notebook execution immune to the lost ZeroMQ wake-up that stalled builds for the
+  full cell timeout (see ``zmq_wakeup.py`` for the cause).
 * Check that the widget renderer and MathJax are served from ``_static`` (bundled in
   ``book/_static``, see ``book/_static/LICENSES.md``), so the built site needs no network.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import zmq_wakeup
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 
@@ -59,6 +62,8 @@ def _check_bundled_assets(app: Sphinx) -> None:
 
 
 def setup(app: Sphinx) -> dict:
+    # Before myst-nb executes anything (it executes while reading sources).
+    zmq_wakeup.install()
     app.connect("builder-inited", _check_bundled_assets)
     # Run late so every other extension has added its scripts first.
     app.connect("html-page-context", _on_html_page_context, priority=900)
