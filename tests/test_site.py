@@ -438,3 +438,200 @@ def test_toc_pages_are_the_books_pages():
     assert PAGES[0] == "book/index.html"
     assert all(p.endswith(".html") and "/./" not in p for p in PAGES)
     assert len(PAGES) == len(set(PAGES)) >= 2
+
+
+# The site's build machinery, without a browser -------------------------------------------
+
+sys.path.insert(0, str(ROOT / "_ext"))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+
+def test_duplicate_scripts_are_dropped_once_each():
+    from perpsbook_site import dedupe_scripts
+    from sphinx.builders.html._assets import _JavaScript
+
+    thebe = _JavaScript("", body='const THEBE_JS_URL = "x"')
+    other = _JavaScript("", body="const y = 1")
+    files = [_JavaScript("a.js"), thebe, _JavaScript("a.js"), other, thebe, _JavaScript("b.js")]
+    kept = dedupe_scripts(files)
+    assert [getattr(s, "filename", s) for s in kept] == ["a.js", "", "", "b.js"]
+    assert sum("THEBE_JS_URL" in str(s.attributes.get("body", "")) for s in kept) == 1
+    assert dedupe_scripts(kept) == kept
+
+
+def test_font_awesome_cdn_link_points_at_the_bundled_copy():
+    from perpsbook_site import FONT_AWESOME_LOCAL, localize_font_awesome
+
+    link = (
+        '<link href="https://maxcdn.bootstrapcdn.com/font-awesome/4.4.0/css/font-awesome.min.css">'
+    )
+    assert localize_font_awesome(link, "../") == f'<link href="../{FONT_AWESOME_LOCAL}">'
+    assert localize_font_awesome("<p>no link</p>", "") == "<p>no link</p>"
+    assert (ROOT / "book" / FONT_AWESOME_LOCAL).is_file()
+
+
+def test_bundled_assets_named_in_config_exist():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    sphinx_config = config["sphinx"]["config"]
+    static = [ROOT / p for p in sphinx_config["html_static_path"]]
+    wanted = [sphinx_config["mathjax_path"], *sphinx_config["nb_ipywidgets_js"]]
+    assert wanted, "no bundled scripts configured"
+    for rel in wanted:
+        assert "://" not in rel, f"{rel} is fetched from the network"
+        assert any((d / rel).is_file() for d in static), rel
+
+
+def test_launch_links_have_no_dot_segment():
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    assert config["repository"].get("path_to_book", "") in ("", None)
+    for page in PAGES:
+        html = HTML / page
+        if html.is_file():  # checked on whatever build is present
+            assert "/./" not in html.read_text(encoding="utf-8").replace("://", "")
+
+
+def test_repository_url_is_written_once():
+    import colab_cell
+
+    url, _ = colab_cell.repository()
+    tracked = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    offenders = []
+    for name in tracked:
+        path = ROOT / name
+        if name == "_config.yml" or name.startswith("book/_static/") or not path.is_file():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        if name.endswith(".ipynb"):  # the generated Colab cell derives it from _config.yml
+            import nbformat
+
+            nb = nbformat.reads(text, as_version=4)
+            text = "\n".join(c.source for c in nb.cells if c.get("id") != colab_cell.CELL_ID)
+        if url.split("://", 1)[1] in text:
+            offenders.append(name)
+    assert offenders == [], f"repository URL written outside _config.yml: {offenders}"
+
+
+def _mini_book(tmp_path: pathlib.Path, url: str = "https://github.com/o/r") -> pathlib.Path:
+    import nbformat
+
+    (tmp_path / "book").mkdir()
+    (tmp_path / "_config.yml").write_text(f"repository:\n  url: {url}\n  branch: main\n")
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: book/index\nchapters:\n  - file: book/a\n  - file: book/b\n"
+    )
+    (tmp_path / "book" / "index.md").write_text("# x\n")
+    for name in ("a", "b", "not_in_toc"):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_markdown_cell("# A"), nbformat.v4.new_code_cell("1 + 1")]
+        nbformat.write(nb, tmp_path / "book" / f"{name}.ipynb")
+    return tmp_path
+
+
+def test_colab_cell_is_inserted_first_hidden_and_idempotent(tmp_path):
+    import colab_cell
+    import nbformat
+
+    root = _mini_book(tmp_path)
+    assert colab_cell.main(["--root", str(root), "--check"]) == 1
+    assert colab_cell.main(["--root", str(root)]) == 0
+    before = {p.name: p.read_bytes() for p in (root / "book").glob("*.ipynb")}
+    assert colab_cell.main(["--root", str(root)]) == 0
+    assert colab_cell.main(["--root", str(root), "--check"]) == 0
+    assert {p.name: p.read_bytes() for p in (root / "book").glob("*.ipynb")} == before
+    nb = nbformat.read(root / "book" / "a.ipynb", as_version=4)
+    first = nb.cells[0]
+    assert first.id == colab_cell.CELL_ID and "remove-cell" in first.metadata["tags"]
+    assert 'if "google.colab" in sys.modules:' in first.source
+    assert "git+https://github.com/o/r@main" in first.source and "[widgets]" in first.source
+    assert [c.source for c in nb.cells[1:]] == ["# A", "1 + 1"]
+    untouched = nbformat.read(root / "book" / "not_in_toc.ipynb", as_version=4)
+    assert all(c.get("id") != colab_cell.CELL_ID for c in untouched.cells)
+
+
+def test_colab_cell_follows_the_configured_url(tmp_path):
+    import colab_cell
+    import nbformat
+
+    root = _mini_book(tmp_path)
+    colab_cell.main(["--root", str(root)])
+    (root / "_config.yml").write_text("repository:\n  url: https://github.com/n/m\n  branch: dev\n")
+    assert colab_cell.main(["--root", str(root), "--check"]) == 1
+    colab_cell.main(["--root", str(root)])
+    nb = nbformat.read(root / "book" / "b.ipynb", as_version=4)
+    assert sum(c.get("id") == colab_cell.CELL_ID for c in nb.cells) == 1
+    assert "git+https://github.com/n/m@dev" in nb.cells[0].source
+
+
+def test_colab_cell_is_a_no_op_outside_colab(capsys):
+    import colab_cell
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    code = TransformerManager().transform_cell(colab_cell.cell_source("https://x.org/r", "main"))
+    namespace: dict = {}
+    exec(compile(code, "colab-cell", "exec"), namespace)  # no get_ipython needed: branch skipped
+    assert capsys.readouterr().out == ""
+    assert "google.colab" not in sys.modules
+
+
+def test_every_chapter_has_the_current_colab_cell():
+    """Run ``python scripts/colab_cell.py`` after adding or merging chapters."""
+    import colab_cell
+
+    assert colab_cell.main(["--check"]) == 0
+
+
+def _fake_channel_class(message_after_polls: int | None):
+    """A channel whose wake-up is always missed: a long poll never returns the message."""
+    import asyncio
+    from queue import Empty
+
+    class Channel:
+        async def get_msg(self, timeout=None):
+            type(self).calls.append(timeout)
+            if message_after_polls is not None and len(type(self).calls) > message_after_polls:
+                return {"msg_type": "execute_reply"}
+            await asyncio.sleep(3600 if timeout is None else timeout)
+            raise Empty
+
+    Channel.calls = []
+    return Channel
+
+
+def test_zmq_wakeup_recovers_a_missed_wakeup(monkeypatch):
+    import asyncio
+
+    import zmq_wakeup
+    from jupyter_client.channels import AsyncZMQSocketChannel
+
+    fake = _fake_channel_class(message_after_polls=3)
+    monkeypatch.setattr(AsyncZMQSocketChannel, "get_msg", fake.get_msg)
+    zmq_wakeup.install(slice_s=0.05)
+    zmq_wakeup.install(slice_s=0.05)  # idempotent: wraps the original once
+    t0 = time.monotonic()
+    msg = asyncio.run(AsyncZMQSocketChannel.get_msg(fake(), timeout=600))
+    assert msg == {"msg_type": "execute_reply"}
+    assert time.monotonic() - t0 < 5
+    assert all(t is not None and t <= 0.05 for t in fake.calls)
+
+
+def test_zmq_wakeup_still_times_out_at_the_deadline(monkeypatch):
+    import asyncio
+    from queue import Empty
+
+    import zmq_wakeup
+    from jupyter_client.channels import AsyncZMQSocketChannel
+
+    fake = _fake_channel_class(message_after_polls=None)
+    monkeypatch.setattr(AsyncZMQSocketChannel, "get_msg", fake.get_msg)
+    zmq_wakeup.install(slice_s=0.05)
+    t0 = time.monotonic()
+    with pytest.raises(Empty):
+        asyncio.run(AsyncZMQSocketChannel.get_msg(fake(), timeout=0.3))
+    assert 0.25 <= time.monotonic() - t0 < 3
+    with pytest.raises(ValueError, match="slice_s"):
+        zmq_wakeup.install(slice_s=0)
