@@ -129,15 +129,22 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def site_url():
+def built_site() -> pathlib.Path:
+    """_build/html, built first if it is missing or older than its sources."""
+    if site_is_stale():
+        build_site()
+    return HTML
+
+
+@pytest.fixture(scope="module")
+def site_url(request):
     """_build/html (built if stale) served on a free port of 127.0.0.1."""
     reason = _unavailable()
     if reason:
         if REQUIRE:
             pytest.fail(f"browser test required (PERPSBOOK_REQUIRE_BROWSER) but {reason}")
         pytest.skip(f"browser test skipped: {reason}")
-    if site_is_stale():
-        build_site()
+    request.getfixturevalue("built_site")
     handler = functools.partial(_QuietHandler, directory=str(HTML))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -481,13 +488,19 @@ def test_bundled_assets_named_in_config_exist():
         assert any((d / rel).is_file() for d in static), rel
 
 
-def test_launch_links_have_no_dot_segment():
+def test_launch_links_open_the_chapter_in_binder_and_colab(built_site):
     config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
     assert config["repository"].get("path_to_book", "") in ("", None)
-    for page in PAGES:
-        html = HTML / page
-        if html.is_file():  # checked on whatever build is present
-            assert "/./" not in html.read_text(encoding="utf-8").replace("://", "")
+    repo = config["repository"]["url"].split("github.com/", 1)[1].rstrip("/")
+    branch = config["repository"]["branch"]
+    chapters = [p for p in PAGES if (ROOT / p).with_suffix(".ipynb").is_file()]
+    assert chapters
+    for page in chapters:
+        html = (built_site / page).read_text(encoding="utf-8")
+        nb = pathlib.PurePosixPath(page).with_suffix(".ipynb").as_posix()
+        assert f"https://colab.research.google.com/github/{repo}/blob/{branch}/{nb}" in html
+        assert f"https://mybinder.org/v2/gh/{repo}/{branch}?urlpath=tree/{nb}" in html
+        assert "/./" not in html.replace("://", "")
 
 
 def test_repository_url_is_written_once():
