@@ -338,6 +338,11 @@ def check_page(browser, site_url: str, path: str, external: list, shots: bool = 
             shot = SHOTS / (path.replace("/", "__") + ".png")
             page.screenshot(path=str(shot), full_page=True)
         problems.extend(check_panels(page))
+        if shots:  # the phone-width view, for reading (not asserted here)
+            page.set_viewport_size({"width": 390, "height": 844})
+            page.wait_for_timeout(300)
+            narrow = SHOTS / (path.replace("/", "__") + ".390px.png")
+            page.screenshot(path=str(narrow), full_page=True)
     finally:
         context.close()
     problems.extend(f"console error: {e}" for e in errors)
