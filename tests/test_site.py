@@ -620,8 +620,17 @@ def _fake_channel_class(message_after_polls: int | None):
     return Channel
 
 
-def test_zmq_wakeup_recovers_a_missed_wakeup(monkeypatch):
+def _run_coroutine(coro):
+    """Run ``coro`` on a fresh event loop in a worker thread (Playwright's sync API may
+    already be running a loop in this one)."""
     import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+def test_zmq_wakeup_recovers_a_missed_wakeup(monkeypatch):
 
     import zmq_wakeup
     from jupyter_client.channels import AsyncZMQSocketChannel
@@ -631,14 +640,13 @@ def test_zmq_wakeup_recovers_a_missed_wakeup(monkeypatch):
     zmq_wakeup.install(slice_s=0.05)
     zmq_wakeup.install(slice_s=0.05)  # idempotent: wraps the original once
     t0 = time.monotonic()
-    msg = asyncio.run(AsyncZMQSocketChannel.get_msg(fake(), timeout=600))
+    msg = _run_coroutine(AsyncZMQSocketChannel.get_msg(fake(), timeout=600))
     assert msg == {"msg_type": "execute_reply"}
     assert time.monotonic() - t0 < 5
     assert all(t is not None and t <= 0.05 for t in fake.calls)
 
 
 def test_zmq_wakeup_still_times_out_at_the_deadline(monkeypatch):
-    import asyncio
     from queue import Empty
 
     import zmq_wakeup
@@ -649,7 +657,7 @@ def test_zmq_wakeup_still_times_out_at_the_deadline(monkeypatch):
     zmq_wakeup.install(slice_s=0.05)
     t0 = time.monotonic()
     with pytest.raises(Empty):
-        asyncio.run(AsyncZMQSocketChannel.get_msg(fake(), timeout=0.3))
+        _run_coroutine(AsyncZMQSocketChannel.get_msg(fake(), timeout=0.3))
     assert 0.25 <= time.monotonic() - t0 < 3
     with pytest.raises(ValueError, match="slice_s"):
         zmq_wakeup.install(slice_s=0)
