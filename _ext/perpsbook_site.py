@@ -1,6 +1,6 @@
 """Local Sphinx extension for the perpsbook site (loaded from ``_config.yml``).
 
-It does two small things that Jupyter Book 1.x cannot be configured to do:
+It does what Jupyter Book 1.x cannot be configured to do:
 
 * Drop repeated ``<script>`` tags from every page.  sphinx-thebe registers its inline
   ``const THEBE_JS_URL = ...`` script on ``env-before-read-docs``; with Sphinx 7 the
