@@ -220,10 +220,7 @@ def _configs() -> list[tuple[str, LiquidationConfig]]:
     names = {f.name for f in dataclasses.fields(LiquidationConfig)}
     if "policy" in names:  # venue execution policies, once perpsbook.liquidation has them
         for pol in ("market", "binance", "bybit", "hyperliquid"):
-            try:
-                out.append((f"binance-venue-{pol}-policy", LiquidationConfig(BINANCE, policy=pol)))
-            except ValueError:
-                pass
+            out.append((f"binance-venue-{pol}-policy", LiquidationConfig(BINANCE, policy=pol)))
     return out
 
 
