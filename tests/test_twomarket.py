@@ -339,3 +339,38 @@ def test_population_validation():
         two_market_population(book, book, [math.nan], [1.0], ignition_qty=1.0)
     with pytest.raises(InvalidInputError, match="sizes"):
         two_market_population(book, book, [11.0], [1.0, 2.0], ignition_qty=1.0)
+
+
+def test_benchmark_reports_two_markets_and_bincount_ratios():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "run.py"
+    spec = importlib.util.spec_from_file_location("perpsbook_benchmarks_two", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    report = bench.collect((300,), repeats=1, sweep_n=300, sweep_shape=(2, 2), stage_repeats=1)
+    row = report["population"][0]
+    for key in ("bincount_seconds", "ratio_to_bincount", "two_market_seconds",
+                "two_market_ratio_to_sort", "two_market_ratio_to_bincount"):  # fmt: skip
+        assert row[key] > 0
+    assert set(report["two_market_stage_mode_seconds"]) == set(TWO_MARKET_VENUES)
+    assert "two markets" in bench.format_table(report)
+
+
+def test_level_lookup_matches_searchsorted_on_and_between_levels():
+    from perpsbook.twomarket import _first_level_at_or_above
+
+    rng = np.random.default_rng(7)
+    for prices in (
+        OrderBook.calibrated(10.0, 11.0, 20_000.0, tick=0.01, extend_to=30.0).ask_prices,
+        np.array([1.0, 1.5, 4.0, 9.0]),  # uneven: the searchsorted fallback
+    ):
+        for values in (
+            rng.uniform(0.0, 40.0, 10_000),
+            prices,
+            np.nextafter(prices, 0.0),
+            np.nextafter(prices, 1e9),
+        ):
+            want = np.searchsorted(prices, values, side="left")
+            assert np.array_equal(_first_level_at_or_above(prices, values), want)
