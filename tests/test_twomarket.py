@@ -374,3 +374,15 @@ def test_level_lookup_matches_searchsorted_on_and_between_levels():
         ):
             want = np.searchsorted(prices, values, side="left")
             assert np.array_equal(_first_level_at_or_above(prices, values), want)
+
+
+def test_funding_accrues_from_the_premium_and_nets_to_zero():
+    r = rocketcoin_two_market("binance", stage_seconds=3600.0).run()
+    rates = r.column("funding_rate")
+    assert rates.max() > 0  # the squeezed perp trades above the index: longs pay
+    assert r.snapshots[-1].totals["funding_paid"] > 0
+    pool = r.ledger.balance("funding_pool") if "funding_pool" in r.ledger.accounts else 0.0
+    # open interest balances (every closed short's coins went to the market maker or ADL)
+    assert abs(pool) <= 1e-9 * r.snapshots[-1].totals["funding_paid"]
+    assert r.ledger_imbalance < 1e-6
+    assert rocketcoin_two_market("binance").run().snapshots[-1].totals["funding_paid"] == 0.0
