@@ -107,9 +107,19 @@ Hyperliquid's weighted median."""
 
 
 def _scalar(name: str, value: Any, check: Any = check_finite) -> float:
-    if isinstance(value, (bool, str, bytes, np.bool_)) or np.ndim(value) != 0:
-        raise InvalidInputError(f"{name} must be a single number, got {value!r}")
-    return float(check(name, value))
+    # A real number only: no bool, str, datetime64 or array; huge ints are an error here
+    # rather than an OverflowError further down.
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        raise InvalidInputError(f"{name} must be a single real number, got {value!r}")
+    try:
+        x = float(value)
+    except OverflowError as exc:
+        raise InvalidInputError(
+            f"{name} is too large for a float64 (an integer of {len(str(value))} digits)"
+        ) from exc
+    return float(check(name, x))
 
 
 def median3(a: float, b: float, c: float) -> float:

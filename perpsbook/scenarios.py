@@ -675,6 +675,14 @@ def rocketcoin_two_market(
         raise InvalidInputError(f"venue must be one of {TWO_MARKET_VENUES}, got {venue!r}")
     key = venue.strip().lower()
     v = venue_by_name(key)
+    if (
+        isinstance(positions_per_tranche, bool)
+        or not isinstance(positions_per_tranche, (int, np.integer))
+        or not 1 <= positions_per_tranche <= 10_000
+    ):
+        raise InvalidInputError(
+            f"positions_per_tranche must be an integer in [1, 10000], got {positions_per_tranche!r}"
+        )
     if ignition is not None and ignition_qty is not None:
         raise InvalidInputError(
             f"give at most one of ignition (USD) and ignition_qty (coins), got {ignition!r} "

@@ -191,9 +191,19 @@ _NEVER = -(2**62)  # "never clipped" stage number
 
 
 def _scalar(name: str, value: Any, check: Any = check_finite) -> float:
-    if isinstance(value, (bool, str, bytes, np.bool_)) or np.ndim(value) != 0:
-        raise InvalidInputError(f"{name} must be a single number, got {value!r}")
-    return float(check(name, value))
+    # A real number only: no bool, str, datetime64 or array; huge ints are an error here
+    # rather than an OverflowError further down.
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        raise InvalidInputError(f"{name} must be a single real number, got {value!r}")
+    try:
+        x = float(value)
+    except OverflowError as exc:
+        raise InvalidInputError(
+            f"{name} is too large for a float64 (an integer of {len(str(value))} digits)"
+        ) from exc
+    return float(check(name, x))
 
 
 def _fraction(name: str, value: Any) -> float:
@@ -341,15 +351,23 @@ class TwoMarketParams:
                 f"mark must be a MarkRule or one of the rule names, got {type(mark).__name__}"
             )
         set_(self, "mark", mark)
-        others = np.atleast_1d(check_positive("other_spot_prices", list(self.other_spot_prices)))
-        if self.other_spot_prices == () or len(self.other_spot_prices) == 0:
-            others = np.zeros(0)
-        set_(self, "other_spot_prices", tuple(float(x) for x in others.ravel()))
+        for name in ("other_spot_prices", "index_weights"):
+            value = getattr(self, name)
+            if isinstance(value, (str, bytes)) or (
+                np.ndim(value) and any(isinstance(x, (str, bytes, bool)) for x in value)
+            ):
+                raise InvalidInputError(f"{name} must be numbers, got {value!r}")
+        others = np.atleast_1d(check_positive("other_spot_prices", self.other_spot_prices))
+        if others.ndim != 1:
+            raise InvalidInputError(
+                f"other_spot_prices must be a flat sequence of prices, got shape {others.shape}"
+            )
+        set_(self, "other_spot_prices", tuple(float(x) for x in others))
         if self.index_weights is not None:
-            wts = np.atleast_1d(check_nonnegative("index_weights", list(self.index_weights)))
-            if wts.shape != (1 + len(self.other_spot_prices),) or not wts.sum() > 0:
+            wts = np.atleast_1d(check_nonnegative("index_weights", self.index_weights))
+            if wts.shape != (1 + others.size,) or not wts.sum() > 0:
                 raise InvalidInputError(
-                    f"index_weights must hold {1 + len(self.other_spot_prices)} weights >= 0 "
+                    f"index_weights must hold {1 + others.size} weights >= 0 "
                     f"(the traded spot book, then other_spot_prices), not all 0; got "
                     f"{self.index_weights!r}"
                 )

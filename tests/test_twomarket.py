@@ -186,8 +186,18 @@ def test_stage_records_carry_the_three_prices_and_who_traded():
         ({"liquidation": "binance"}, "liquidation"),
         ({"stage_seconds": 0.0}, "stage_seconds"),
         ({"index_weights": (1.0, 2.0)}, "index_weights"),
+        ({"other_spot_prices": "10"}, "other_spot_prices"),
+        ({"other_spot_prices": (10.0, -1.0)}, "other_spot_prices"),
+        ({"other_spot_prices": 10.0, "index_weights": (1.0, math.nan)}, "index_weights"),
+        ({"index_method": "mode"}, "index_method"),
+        ({"cooldown_stages": -1}, "cooldown_stages"),
+        ({"linked": "yes"}, "linked"),
         ({"ignition_notional": None}, "ignition"),
         ({"ignition_notional": 5e-324}, "ignition_notional"),
+        ({"ignition_notional": 10**400}, "ignition_notional"),
+        ({"ignition_notional": "5"}, "ignition_notional"),
+        ({"ignition_notional": np.datetime64("2020-01-01")}, "ignition_notional"),
+        ({"insurance_fund": [1.0, 2.0]}, "insurance_fund"),
     ],
 )
 def test_params_validation_names_the_argument(kwargs, name):
@@ -386,3 +396,37 @@ def test_funding_accrues_from_the_premium_and_nets_to_zero():
     assert abs(pool) <= 1e-9 * r.snapshots[-1].totals["funding_paid"]
     assert r.ledger_imbalance < 1e-6
     assert rocketcoin_two_market("binance").run().snapshots[-1].totals["funding_paid"] == 0.0
+
+
+def test_a_weighted_index_over_several_spot_books_moves_less():
+    one = rocketcoin_two_market("binance").run()
+    sc = rocketcoin_two_market("binance").with_params(
+        other_spot_prices=(9.995, 9.995), index_weights=(0.5, 0.25, 0.25)
+    )
+    r = sc.run()
+    first = r.records[0]
+    assert first.index_after == pytest.approx(0.5 * first.spot_after + 0.5 * 9.995)
+    assert r.liquidated_qty < one.liquidated_qty  # the other venues' spot holds the index
+
+
+def test_positions_at_triggers_for_longs():
+    pos, _ = positions_at_triggers([9.0, 8.0], [10.0, 20.0], BINANCE, side=1, entry_price=10.0)
+    lp = liquidation_prices(pos, BINANCE)
+    assert np.all(lp >= [9.0, 8.0])
+    np.testing.assert_allclose(lp, [9.0, 8.0], rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"venue": "ftx"}, "venue"),
+        ({"venue": None}, "venue"),
+        ({"positions_per_tranche": 0}, "positions_per_tranche"),
+        ({"basis_weight": 2.0}, "basis_weight"),
+        ({"mark": "x"}, "mark"),
+        ({"ignition": 1.0, "ignition_qty": 1.0}, "ignition"),
+    ],
+)
+def test_rocketcoin_two_market_validation(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        rocketcoin_two_market(**kwargs)
