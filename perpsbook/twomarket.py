@@ -55,7 +55,8 @@ Stage ``k >= 1``, from the snapshot alone:
 2. the arbitrageur's offer is added to the perp book (if any);
 3. :func:`~perpsbook.liquidation.liquidate` at the **mark price of the end of the
    previous stage** (positions in Hyperliquid's cooldown -- partially clipped in the last
-   ``cooldown_stages`` stages -- are passed as ``cooldown``);
+   ``cooldown_stages`` stages -- are passed as ``cooldown``; the index is passed as
+   ``oracle_price`` when ``liquidate`` accepts it, for ADL at the oracle price);
 4. the market maker absorbs its share of the engine's fills and queues the hedge;
 5. the market maker executes the hedges due (spot market buy);
 6. the arbitrageur buys spot for the perp it sold;
@@ -130,6 +131,7 @@ seconds (``stage_seconds``) and hours (``funding_interval_hours``).
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -185,6 +187,10 @@ snapshot, so the lag is bounded rather than letting ``lag=10**9`` exhaust memory
 
 MAX_STAGES = 10_000
 """Largest ``max_stages`` accepted."""
+
+# perpsbook.liquidation may take the oracle (index) price for Hyperliquid's ADL; pass it
+# when the installed liquidate() accepts it (a public keyword, checked once).
+_LIQUIDATE_TAKES_ORACLE = "oracle_price" in inspect.signature(liquidate).parameters
 
 _MARK_TOL = 1e-9  # relative mark change under which a memory rule counts as settled
 _NEVER = -(2**62)  # "never clipped" stage number
@@ -1035,8 +1041,9 @@ def run_two_market_stage(
         buy_fill = sell_fill = None
         if positions.n and np.any(liquidatable(positions, params.venue, snap.mark)):
             cool = clipped >= k - params.cooldown_stages
+            extra = {"oracle_price": snap.index} if _LIQUIDATE_TAKES_ORACLE else {}
             res = liquidate(
-                positions, snap.mark, perp_book, fund, params.liquidation, cooldown=cool
+                positions, snap.mark, perp_book, fund, params.liquidation, cooldown=cool, **extra
             )
             entries = res.ledger_entries(
                 trader_prefix="trader:",
