@@ -45,6 +45,19 @@ the liquidated traders, ``short:<id>`` / ``long:<id>``
     ``(perp mid - index) / index`` (open interest balances, so the pool stays at zero up
     to the positions closed by the book running dry).
 
+Taken-over positions
+--------------------
+Some venue policies of :func:`~perpsbook.liquidation.liquidate` do not send everything
+to the book: Binance's IOC order limited at the bankruptcy price leaves the rest to the
+insurance fund, Hyperliquid's backstop vault takes accounts below 2/3 of maintenance
+(the ledger accounts ``insurance_fund`` / ``backstop_vault`` then hold those perp
+positions). A fund or vault does not keep a squeezed short: in every later stage it
+closes ``fund_unwind`` (default all) of what it holds with a market order in the perp
+book -- forced buying like the engine's, absorbed and hedged by the market maker -- and
+pays for it from its cash (a fund that cannot pay is topped up by the account ``venue``,
+reported as bad debt). That it closes in the next stage, at market, is our assumption:
+the venues say the fund takes the position over, not how fast it unwinds it.
+
 A stage, precisely
 ------------------
 Stage 0 is the ignition: a spot market buy; then the index and the mark are updated.
@@ -57,7 +70,9 @@ Stage ``k >= 1``, from the snapshot alone:
    previous stage** (positions in Hyperliquid's cooldown -- partially clipped in the last
    ``cooldown_stages`` stages -- are passed as ``cooldown``; the index is passed as
    ``oracle_price`` when ``liquidate`` accepts it, for ADL at the oracle price);
-4. the market maker absorbs its share of the engine's fills and queues the hedge;
+4. the insurance fund / backstop vault close positions taken over in earlier stages
+   (``fund_unwind``); the market maker absorbs its share of the engine's and their fills
+   and queues the hedge;
 5. the market maker executes the hedges due (spot market buy);
 6. the arbitrageur buys spot for the perp it sold;
 7. the index (from the spot price, optionally with other spot books, weighted); the
@@ -78,7 +93,8 @@ two ends of the path only.
 
 What is counted (so nobody double counts)
 -----------------------------------------
-* ``forced_perp_notional``: USD the liquidation engine paid in the perp book.
+* ``forced_perp_notional``: USD the liquidation engine (and a fund or vault closing
+  taken-over positions) paid in the perp book.
 * ``spot_hedge_notional``: USD of spot the market maker bought to hedge.
 * ``spot_arbitrage_notional``: USD of spot the arbitrageur bought against perp it sold.
 * ``forced_buy_notional`` = the three above: every order nobody chose freely, each
@@ -192,6 +208,9 @@ MAX_STAGES = 10_000
 # when the installed liquidate() accepts it (a public keyword, checked once).
 _LIQUIDATE_TAKES_ORACLE = "oracle_price" in inspect.signature(liquidate).parameters
 
+_TAKEOVER_ACCOUNTS = ("insurance_fund", "backstop_vault")
+"""Ledger accounts that may hold positions taken over by a venue policy."""
+
 _MARK_TOL = 1e-9  # relative mark change under which a memory rule counts as settled
 _NEVER = -(2**62)  # "never clipped" stage number
 
@@ -282,6 +301,11 @@ class TwoMarketParams:
     funding_interval_hours : float, default 8.0
     cooldown_stages : int, default 1
         Stages a partially clipped position stays in cooldown (closed in full next time).
+    fund_unwind : float, default 1.0
+        Fraction, in [0, 1], of the perp position the insurance fund or a backstop vault
+        took over (under venue policies that take positions over instead of sending them
+        to the book) that it closes with a market order in each later stage (module
+        docstring, "Taken-over positions"). 0 keeps them.
     linked : bool, default False
         The one-ladder special case (module docstring): spot and perp are one book.
     max_stages : int, default 200
@@ -313,6 +337,7 @@ class TwoMarketParams:
     stage_seconds: float | None = None
     funding_interval_hours: float = 8.0
     cooldown_stages: int = 1
+    fund_unwind: float = 1.0
     linked: bool = False
     max_stages: int = 200
 
@@ -335,7 +360,7 @@ class TwoMarketParams:
         set_(self, "hedge_ratio", mm.hedge_ratio)
         set_(self, "inventory_limit", mm.inventory_limit)
         set_(self, "_mm", mm)
-        for n in ("mm_repost", "spot_refill"):
+        for n in ("mm_repost", "spot_refill", "fund_unwind"):
             set_(self, n, _fraction(n, getattr(self, n)))
         w = _fraction("withdrawal", self.withdrawal)
         if w >= 1.0:
@@ -637,6 +662,8 @@ _TOTALS = (
     "fees",
     "bad_debt",
     "funding_paid",
+    "unwind_qty",
+    "unwind_notional",
     "n_liquidated",
 )
 
@@ -657,7 +684,7 @@ class TwoMarketRecord:
     liquidated_qty : float
         Coins closed (book + ADL).
     forced_perp_qty, forced_perp_notional : float
-        The engine's perp book fills, coins and USD.
+        The engine's perp book fills (and the fund's / vault's unwinding), coins and USD.
     mm_perp_qty : float
         Coins the market maker sold to the engine.
     arbitrage_perp_qty : float
@@ -670,6 +697,9 @@ class TwoMarketRecord:
         Stage 0 only.
     adl_qty, unfilled_qty : float
         Coins closed by ADL; coins of liquidation or hedge orders left unfilled.
+    unwind_qty, unwind_notional : float
+        The insurance fund's / backstop vault's market orders closing positions taken
+        over earlier, coins and USD (included in ``forced_perp_*``).
     fees, bad_debt : float
         USD.
     insurance_fund : float
@@ -707,6 +737,8 @@ class TwoMarketRecord:
     ignition_notional: float
     adl_qty: float
     unfilled_qty: float
+    unwind_qty: float
+    unwind_notional: float
     fees: float
     bad_debt: float
     insurance_fund: float
@@ -991,6 +1023,7 @@ def run_two_market_stage(
             "arbitrage_perp_qty", "spot_hedge_qty", "spot_hedge_notional",
             "spot_arbitrage_qty", "spot_arbitrage_notional", "ignition_qty",
             "ignition_notional", "adl_qty", "unfilled_qty", "fees", "bad_debt",
+            "unwind_qty", "unwind_notional",
         ),
         0.0,
     )  # fmt: skip
@@ -1095,6 +1128,33 @@ def run_two_market_stage(
         buy_usd = buy_fill.notional if buy_fill is not None else 0.0
         sell_q = sell_fill.qty if sell_fill is not None else 0.0
         sell_usd = sell_fill.notional if sell_fill is not None else 0.0
+        # 3b. the fund / backstop vault close what they took over in earlier stages
+        if params.fund_unwind > 0 and not linked:
+            held = snap.ledger.balances()
+            for acct in _TAKEOVER_ACCOUNTS:
+                inv = held.get(acct, {}).get("perp", 0.0)
+                want = -params.fund_unwind * inv  # + buy back a short, - sell a long
+                side = 1 if want > 0 else -1
+                depth = perp_book.total_ask_qty if side == 1 else perp_book.total_bid_qty
+                if abs(want) <= 1e-12 * max(abs(inv), 1.0) or depth <= 0:
+                    continue
+                f = perp_book.market_order(side, abs(want), partial=True)
+                perp_book, perp = f.book_after, f.last_price
+                buyer, seller = (acct, "market_maker") if side == 1 else ("market_maker", acct)
+                led.trade(buyer, seller, f.qty, f.notional / f.qty, "perp", f"stage {k} unwind")
+                flows.add(buyer, seller, "perp", f.qty, f.notional)
+                v["unwind_qty"] += f.qty
+                v["unwind_notional"] += f.notional
+                if side == 1:
+                    buy_q, buy_usd = buy_q + f.qty, buy_usd + f.notional
+                else:
+                    sell_q, sell_usd = sell_q + f.qty, sell_usd + f.notional
+                if acct == "insurance_fund":
+                    fund -= side * f.notional
+                    if fund < 0:  # the fund cannot pay its loss: the venue covers it
+                        led.transfer("venue", "insurance_fund", -fund, f"stage {k} fund shortfall")
+                        v["bad_debt"] += -fund
+                        fund = 0.0
         v["forced_perp_qty"] = buy_q + sell_q
         v["forced_perp_notional"] = buy_usd + sell_usd
         v["arbitrage_perp_qty"] = arb_qty
@@ -1171,9 +1231,7 @@ def run_two_market_stage(
             _funding_rate((mid - index) / index, interval_hours=params.funding_interval_hours)
         )
         frac = params.stage_seconds / (3600.0 * params.funding_interval_hours)
-        paid = _pay_funding(
-            led, positions, ids, mm_state.perp_position, arb_perp, snap.mark, rate * frac, k
-        )
+        paid = _pay_funding(led, positions, ids, snap.mark, rate * frac, k)
         tot["funding_paid"] += paid
     if linked or params.mark.name == "last":
         mark = perp
@@ -1242,23 +1300,29 @@ def _pay_funding(
     led: Ledger,
     positions: Positions,
     ids: IntArray,
-    mm_perp: float,
-    arb_perp: float,
     mark: float,
     rate: float,
     k: int,
 ) -> float:
-    """Post one stage's funding through ``funding_pool``; returns USD paid in."""
+    """Post one stage's funding through ``funding_pool``; returns USD paid in.
+
+    Holders: the open positions (their sizes), and every other account that holds perp
+    contracts in the ledger (the market maker, the arbitrageur, a fund or vault holding
+    taken-over positions; they all started flat, so their ledger balance is their
+    position). The liquidated traders' ledger rows are closing flows, not positions.
+    """
     if rate == 0.0:
         return 0.0
     # payment > 0: the holder pays (longs pay when the rate is positive)
     pay = positions.side * positions.size * mark * rate
-    names = [
-        f"{'long' if s > 0 else 'short'}:{i}"
-        for s, i in zip(positions.side.tolist(), ids.tolist(), strict=True)
-    ]
-    holders = [*names, "market_maker", "arbitrageur"]
-    amounts = [*pay.tolist(), mm_perp * mark * rate, arb_perp * mark * rate]
+    sides, idx = positions.side.tolist(), ids.tolist()
+    holders = [f"{'long' if sd > 0 else 'short'}:{i}" for sd, i in zip(sides, idx, strict=True)]
+    amounts = pay.tolist()
+    for acct, bal in led.balances().items():
+        if acct.startswith(("short:", "long:")) or bal["perp"] == 0.0:
+            continue
+        holders.append(acct)
+        amounts.append(bal["perp"] * mark * rate)
     paid = 0.0
     for who, amt in zip(holders, amounts, strict=True):
         if amt > 0:
@@ -1277,6 +1341,13 @@ def is_two_market_settled(snapshot: TwoMarketSnapshot, params: TwoMarketParams) 
         return False
     if snapshot.mm.pending_total != 0 and snapshot.spot_book.ask_prices.size:
         return False
+    if params.fund_unwind > 0 and not params.linked:
+        held = snapshot.ledger.balances()
+        book = snapshot.perp_book
+        for acct in _TAKEOVER_ACCOUNTS:
+            inv = held.get(acct, {}).get("perp", 0.0)
+            if (inv < 0 and book.ask_prices.size) or (inv > 0 and book.bid_prices.size):
+                return False
     if params.mark.name in ("binance", "hyperliquid") and not params.linked:
         if abs(snapshot.mark_change) <= _MARK_TOL * snapshot.mark:
             return True

@@ -106,12 +106,13 @@ def test_without_hedges_the_squeeze_stays_in_the_perp(venue):
     spot = r.column("spot_after")
     assert np.all(spot[1:] == spot[0])  # nothing after the ignition moves spot
     assert r.final_spot == pytest.approx(11.0)
-    assert r.final_perp > 12.0  # the engine's orders lifted the perp book
+    assert r.final_perp > r.final_spot  # the engine's orders lifted the perp book only
     assert r.liquidated_qty > 0
     assert r.spot_hedge_notional == 0.0 and r.spot_amplification == 0.0
     hedged = rocketcoin_two_market(venue, hedge_ratio=1.0).run()
-    assert hedged.final_spot > 12.0  # the market makers' hedges carry it into spot
-    assert hedged.liquidated_qty > r.liquidated_qty
+    # the market makers' hedges carry it into spot (how far depends on the venue policy)
+    assert hedged.final_spot > r.final_spot
+    assert hedged.spot_hedge_notional > 0
     assert hedged.ledger_imbalance < 1e-6
 
 
@@ -126,8 +127,12 @@ def test_arbitrage_carries_the_premium_into_spot():
 
 
 def test_hyperliquid_clips_and_cooldown():
-    r = rocketcoin_two_market("hyperliquid").run()
-    sc = rocketcoin_two_market("hyperliquid")
+    kw = {"partial_fraction": 0.2, "partial_threshold_notional": 100_000.0}
+    if "policy" in {f.name for f in dataclasses.fields(LiquidationConfig)}:
+        kw["policy"] = "market"  # clips on market orders only, no backstop vault or ADL
+    cfg = LiquidationConfig(HYPERLIQUID, **kw)
+    sc = rocketcoin_two_market("hyperliquid", liquidation=cfg)
+    r = sc.run()
     n_shorts = int(sc.facts["n_shorts"])
     # positions above 100k are clipped (20 %) first, then closed in full after the cooldown
     assert r.n_liquidated > n_shorts // 2
@@ -237,6 +242,13 @@ def _configs() -> list[tuple[str, LiquidationConfig]]:
 CONFIGS = _configs()
 
 
+def _market(venue):
+    """Today's unlimited market-order execution, by name once venue policies exist."""
+    if "policy" in {f.name for f in dataclasses.fields(LiquidationConfig)}:
+        return LiquidationConfig(venue, policy="market")
+    return LiquidationConfig(venue)
+
+
 @st.composite
 def two_market_cases(draw):
     tick = draw(st.sampled_from([0.01, 0.05, 0.1]))
@@ -317,7 +329,7 @@ def test_population_equals_stage_mode(
         lag=lag,
         mark="index",
         anchor_perp_to_index=False,
-        liquidation=LiquidationConfig(venue),
+        liquidation=_market(venue),
         insurance_fund=1e12,
         max_stages=500,
     )
