@@ -12,6 +12,7 @@ figure and a text), and every panel ``x_explorer`` has a twin ``x_explorer_twin(
 :mod:`perpsbook.widgets.margin`   liquidation on every venue
 :mod:`perpsbook.widgets.hedging_funding`  the market maker's hedge
 :mod:`perpsbook.widgets.cascade`  the RocketCoin cascade
+:mod:`perpsbook.widgets.crash`    ADL policies on the RocketCoin crash
 ================================  =================================================
 
 Requires the ``perpsbook[widgets]`` extra (ipywidgets >= 8). ``venue_liquidation_table``
@@ -28,6 +29,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 from perpsbook.tables import venue_liquidation_table
 from perpsbook.widgets.book import order_book_explorer, order_book_explorer_twin
 from perpsbook.widgets.cascade import rocket_explorer, rocket_explorer_twin
+from perpsbook.widgets.crash import adl_explorer, adl_explorer_twin
 from perpsbook.widgets.data import (
     event_explorer,
     event_explorer_twin,
@@ -42,6 +44,8 @@ from perpsbook.widgets.twin import StaticTwin, stage_player, static_twin
 __all__ = [
     "Panel",
     "StaticTwin",
+    "adl_explorer",
+    "adl_explorer_twin",
     "check_choice",
     "check_range",
     "event_explorer",
