@@ -37,6 +37,8 @@ __all__ = [
     "adl_policy_summary",
     "crash_adl_case",
     "crash_shorts",
+    "ledger_value_text",
+    "ledger_window_text",
     "mirror_pair",
     "symmetry_rows",
 ]
@@ -325,3 +327,85 @@ def adl_policy_summary(
         t["top_share"] = float(h.max() / h.sum()) if h.size and h.sum() > 0 else 0.0
         t["eligible"] = eligible
     return cmp, totals
+
+
+# --------------------------------------------------------------------------- figure ledger
+def _num(x: float) -> str:
+    """A ledger value as a reader scans it: 19.13e9 -> '19.13 bn', 2.456e9 -> '2.456 bn'."""
+    for scale, word in ((1e9, "bn"), (1e6, "m")):
+        if abs(x) >= scale:
+            return f"{x / scale:,.4g} {word}"
+    if float(x).is_integer():
+        return f"{x:,.0f}"
+    return f"{x:,.4g}"
+
+
+def ledger_value_text(row: dict[str, Any]) -> str:
+    """A figure-ledger row's value with its unit, as prose: ``'19.13 bn USD'``, ``'85-90 %'``.
+
+    Parameters
+    ----------
+    row : dict
+        :meth:`perpsbook.data.FigureLedger.row` (keys ``value``, ``value_high``, ``unit``).
+
+    Returns
+    -------
+    str
+        Ranges as ``low-high`` (an en dash); fractions in percent; ratios as ``8x``.
+    """
+    try:
+        lo, hi, unit = float(row["value"]), float(row["value_high"]), str(row["unit"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidInputError(
+            f"row must be a figure-ledger row (FigureLedger.row), got {row!r}"
+        ) from exc
+    rng = not np.isnan(hi)
+    if unit == "fraction":
+        txt = f"{lo:.1%}" if not rng else f"{lo * 100:.0f}\u2013{hi * 100:.0f} %"
+        return txt.replace("%", " %") if not rng else txt
+    if unit == "ratio":
+        return f"{lo:g}x" if not rng else f"{lo:g}\u2013{hi:g}x"
+    if unit == "% from mid":
+        return f"{lo:g} % and {hi:g} %" if rng else f"{lo:g} %"
+    if unit in ("traders", "fills", "XBT"):
+        return f"{lo:,.0f} {unit}"
+    val = _num(lo) if not rng else f"{_num(lo)}\u2013{_num(hi)}"
+    if rng and val.count(" bn") == 2:
+        val = val.replace(" bn\u2013", "\u2013", 1)
+    if rng and val.count(" m") == 2:
+        val = val.replace(" m\u2013", "\u2013", 1)
+    if unit == "USD per coin":
+        return f"{val} USD"
+    return f"{val} {unit}"
+
+
+def ledger_window_text(row: dict[str, Any]) -> str:
+    """A figure-ledger row's time window as prose.
+
+    ``2025-10-10T13:00`` to ``2025-10-11T03:00`` gives ``'10 Oct 2025 13:00 - 11 Oct 2025
+    03:00 UTC'`` (an en dash), whole days ``'10 Oct 2025 - 11 Oct 2025'``, a standing rule
+    ``'n/a (standing rule)'``.
+    """
+    try:
+        a, b = str(row["window_start_utc"]), str(row["window_end_utc"])
+    except (KeyError, TypeError) as exc:
+        raise InvalidInputError(
+            f"row must be a figure-ledger row (FigureLedger.row), got {row!r}"
+        ) from exc
+    if a == "n/a":
+        return "n/a (standing rule)"
+
+    def day(s: str) -> str:
+        d = np.datetime64(s[:10], "D").astype(object)
+        return f"{d.day} {d:%b %Y}"
+
+    def hm(s: str) -> str:
+        return s[11:] if len(s) > 10 else ""
+
+    if a[:10] == b[:10] and not hm(a):
+        return day(a)
+    if not hm(a) and not hm(b):
+        return f"{day(a)} \u2013 {day(b)}"
+    if a[:10] == b[:10]:
+        return f"{day(a)}, {hm(a)}\u2013{hm(b)} UTC"
+    return f"{day(a)} {hm(a)} \u2013 {day(b)} {hm(b)} UTC"
