@@ -73,7 +73,8 @@ def mirror_figure(rocket: Any, crash: Any, pivot: float = 10.0) -> Figure:
     ax_p.set_ylabel("last traded price (USD per coin)")
     ax_p.yaxis.set_major_formatter(usd_formatter(0))
     ax_p.set_title("Prices reflect about the pivot")
-    ax_p.legend(loc="center left", fontsize=8)
+    ax_p.set_ylim(0.0, 2 * pivot * 0.9)  # from the floor at zero
+    ax_p.legend(loc="upper left", fontsize=8)
 
     k = np.arange(1, len(rocket.stages))
     w = 0.38
@@ -189,7 +190,7 @@ def adl_policies_figure(
     Parameters
     ----------
     summary : mapping policy -> totals
-        From :func:`perpsbook.crash.adl_policy_summary` (keys ``n_deleveraged``, ``qty``,
+        From ``perpsbook.crash.adl_policy_summary`` (keys ``n_deleveraged``, ``qty``,
         ``deficit_qty``, ``haircut_usd``, ``needed_usd``, ``eligible``).
     title : str, optional
         Figure title.
@@ -222,14 +223,14 @@ def adl_policies_figure(
     )
     for ax, (name, vals, ref, ref_label) in zip(axes, panels, strict=True):
         ax.barh(y, vals, color=colors)
-        ax.axvline(ref, color=COLORS["neutral"], ls="--", lw=1.2, label=ref_label)
+        ax.axvline(ref, color=COLORS["neutral"], ls="--", lw=1.2)
+        ax.text(ref, -0.55, ref_label, ha="center", va="bottom", fontsize=8)
         ax.set_yticks(y)
         ax.set_yticklabels(labels if ax is axes[0] else [""] * len(pols), fontsize=8)
         ax.invert_yaxis()
         ax.set_xlabel(name)
-        ax.legend(loc="lower right", fontsize=8)
         for yi, v in zip(y, vals, strict=True):
-            ax.text(v, yi, f" {v:,.0f}", va="center", fontsize=8)
+            ax.text(v, yi, f" {v:,.0f}" if abs(v) >= 100 else f" {v:,.1f}", va="center", fontsize=8)
         ax.margins(x=0.25)
     if title:
         fig.suptitle(title, fontweight="bold")
@@ -295,8 +296,8 @@ def adl_hits_figure(
         )
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xticks([2, 5, 10, 20])
-        ax.set_xticklabels(["2x", "5x", "10x", "20x"])
+        ax.set_xticks([2, 3, 5, 10, 20])
+        ax.set_xticklabels(["2x", "3x", "5x", "10x", "20x"])
         ax.minorticks_off()
         ax.set_xlabel("leverage at entry")
         ax.set_title(f"{ADL_POLICY_LABELS.get(p, p)}\n{np.unique(cp).size:,} hit", fontsize=9)

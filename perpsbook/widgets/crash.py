@@ -17,7 +17,7 @@ from perpsbook.widgets.twin import StaticTwin, static_twin
 __all__ = ["ADL_SEED", "adl_explorer", "adl_explorer_twin", "adl_summary_table"]
 
 ADL_SEED = 20251010
-"""Seed of the generator of the panel's 5,000 shorts (:func:`perpsbook.crash.crash_shorts`)."""
+"""Seed of the generator of the panel's 5,000 shorts (``perpsbook.crash.crash_shorts``)."""
 
 
 @functools.lru_cache(maxsize=1)
@@ -32,7 +32,7 @@ def _setup() -> tuple[Any, Any]:
 
 
 def adl_summary_table(summary: dict[str, dict[str, float]]) -> str:
-    """The per-policy totals of :func:`perpsbook.crash.adl_policy_summary` as a text table.
+    """The per-policy totals of ``perpsbook.crash.adl_policy_summary`` as a text table.
 
     Columns: shorts hit, coins closed, coins beyond the deficit, profit taken (USD),
     excess over the deficit (USD), Gini of the haircuts, largest haircut / profit.
@@ -73,10 +73,10 @@ def adl_explorer(policy: str = "binance", deficit_share: float = 0.5) -> Panel:
 
     The default crash (``rocketcoin_crash().run()``) ends at $3.78; its last tranche, 200,000
     RKT of longs with bankruptcy price $4.625, is bankrupt there. A share ``deficit`` of it
-    is left to ADL against 5,000 shorts drawn with seed :data:`ADL_SEED`
-    (:func:`perpsbook.crash.crash_shorts`). Controls: ``policy`` (whose hits are drawn) and
+    is left to ADL against 5,000 shorts drawn with seed ``ADL_SEED`` (20251010)
+    (``perpsbook.crash.crash_shorts``). Controls: ``policy`` (whose hits are drawn) and
     ``deficit`` (fraction of the position, 0 to 1). The text compares all four policies
-    (:func:`adl_summary_table`).
+    (``perpsbook.widgets.crash.adl_summary_table``).
 
     Parameters
     ----------
