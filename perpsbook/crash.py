@@ -100,7 +100,7 @@ def symmetry_rows(rocket: Any, crash: Any, pivot: float = 10.0) -> list[tuple[st
         raise InvalidInputError(f"pivot must be > 0 USD per coin, got {pivot!r}")
     sides = (
         getattr(getattr(rocket, "params", None), "side", None),
-        getattr(crash.params, "side", None),
+        getattr(getattr(crash, "params", None), "side", None),
     )
     if sides != (1, -1):
         raise InvalidInputError(
@@ -240,7 +240,8 @@ def crash_adl_case(crash: Any, tranche: int = -1) -> AdlCase:
     if getattr(getattr(crash, "params", None), "side", None) != -1:
         raise InvalidInputError("crash must be a crash run (params.side == -1)")
     t = crash.tranches
-    if not isinstance(tranche, (int, np.integer)) or not -t.n <= tranche < t.n:
+    ok = isinstance(tranche, (int, np.integer)) and not isinstance(tranche, bool)
+    if not ok or not -t.n <= tranche < t.n:
         raise InvalidInputError(
             f"tranche must be an integer index in [-{t.n}, {t.n}), got {tranche!r}"
         )
@@ -394,6 +395,13 @@ def ledger_window_text(row: dict[str, Any]) -> str:
         ) from exc
     if a == "n/a":
         return "n/a (standing rule)"
+    for s in (a, b):
+        try:
+            np.datetime64(s, "m")
+        except ValueError as exc:
+            raise InvalidInputError(
+                f"row must be a figure-ledger row with ISO 8601 UTC windows, got {s!r}"
+            ) from exc
 
     def day(s: str) -> str:
         d = np.datetime64(s[:10], "D").astype(object)
