@@ -46,7 +46,7 @@ def adl_summary_table(summary: dict[str, dict[str, float]]) -> str:
             t["haircut_usd"],
             t["excess_usd"],
             t["gini"],
-            t["max_upnl_share"],
+            t["max_upnl_share"] + 0.0,
         )
         for p, t in summary.items()
     ]
