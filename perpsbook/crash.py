@@ -164,7 +164,7 @@ def crash_shorts(
     entry, size, leverage
         Distributions as in :func:`~perpsbook.population.sample_population`.
     venue : perpsbook.margin.Venue
-        Margin rules (default :data:`perpsbook.margin.ALTCOIN`, the RKT venue).
+        Margin rules (default ``perpsbook.margin.ALTCOIN``, the RKT venue).
 
     Returns
     -------
