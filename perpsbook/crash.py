@@ -37,6 +37,7 @@ __all__ = [
     "adl_policy_summary",
     "crash_adl_case",
     "crash_shorts",
+    "ignition_to_trigger",
     "ledger_value_text",
     "ledger_window_text",
     "mirror_pair",
@@ -417,3 +418,38 @@ def ledger_window_text(row: dict[str, Any]) -> str:
     if a[:10] == b[:10]:
         return f"{day(a)}, {hm(a)}\u2013{hm(b)} UTC"
     return f"{day(a)} {hm(a)} \u2013 {day(b)} {hm(b)} UTC"
+
+
+def ignition_to_trigger(scenario: Any) -> tuple[float, float]:
+    """USD and coins of ignition that clear every level before the first tranche's trigger.
+
+    Any larger ignition trades at the trigger price and liquidates the first tranche. For a
+    rocket (side +1) it is the cost of every ask below the trigger, for a crash (side -1)
+    the proceeds of every bid above it.
+
+    Parameters
+    ----------
+    scenario : perpsbook.scenarios.Scenario
+        E.g. ``rocketcoin()`` or ``rocketcoin_crash()``.
+
+    Returns
+    -------
+    (usd, coins) : tuple of float
+        USD and coins (RocketCoin default: 199,405 USD / 19,000 RKT for the rocket,
+        180,595 USD / 19,000 RKT for its crash: the same coins, fewer dollars).
+    """
+    book = getattr(scenario, "book", None)
+    params = getattr(scenario, "params", None)
+    tranches = getattr(scenario, "tranches", None)
+    if book is None or params is None or tranches is None or tranches.n == 0:
+        raise InvalidInputError(
+            f"scenario must be a perpsbook.scenarios.Scenario with tranches, got {scenario!r}"
+        )
+    trigger = float(tranches.trigger_price[0])
+    if params.side == 1:
+        keep = book.ask_prices < trigger
+        prices, sizes = book.ask_prices[keep], book.ask_sizes[keep]
+    else:
+        keep = book.bid_prices > trigger
+        prices, sizes = book.bid_prices[keep], book.bid_sizes[keep]
+    return float(np.sum(prices * sizes)), float(np.sum(sizes))

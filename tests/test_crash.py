@@ -264,3 +264,33 @@ def test_positions_type_checked(case):
     with pytest.raises(InvalidInputError):
         cr.adl_policy_summary("shorts", case, 0.5)  # type: ignore[arg-type]
     assert isinstance(cr.crash_shorts(np.random.default_rng(1), 5), Positions)
+
+
+def test_ignition_to_trigger_is_the_threshold():
+    for make in (rocketcoin, rocketcoin_crash):
+        usd, coins = cr.ignition_to_trigger(make())
+        assert coins == pytest.approx(19_000.0)
+        assert make(ignition=usd * (1 - 1e-9)).run().n_liquidated == 0
+        assert make(ignition=usd * (1 + 1e-6)).run().n_liquidated >= 1
+    rocket_usd, _ = cr.ignition_to_trigger(rocketcoin())
+    crash_usd, _ = cr.ignition_to_trigger(rocketcoin_crash())
+    assert rocket_usd == pytest.approx(199_405.0) and crash_usd == pytest.approx(180_595.0)
+    # same coins; the USD of the two add up to the coins times twice the pivot
+    assert rocket_usd + crash_usd == pytest.approx(19_000.0 * 20.0)
+    with pytest.raises(InvalidInputError, match="Scenario"):
+        cr.ignition_to_trigger("rocket")
+
+
+def test_crash_panel_and_twin():
+    widgets = pytest.importorskip("perpsbook.widgets")
+    panel = widgets.crash_explorer()
+    assert "selling" in panel.text and "3.78" in panel.text
+    first = panel.image.value
+    panel.controls["ignition"].value = 100_000.0  # below the threshold: nothing happens
+    assert "0 of 5" in panel.text and panel.image.value != first
+    with pytest.raises(InvalidInputError, match="ignition"):
+        widgets.crash_explorer(ignition=1.0)
+    with pytest.raises(InvalidInputError, match="hedge_ratio"):
+        widgets.crash_explorer(hedge_ratio=-1.0)
+    html = widgets.crash_explorer_twin()._repr_html_()
+    assert "pb-static-panel" in html and len(html) < 2_500_000

@@ -12,7 +12,7 @@ figure and a text), and every panel ``x_explorer`` has a twin ``x_explorer_twin(
 :mod:`perpsbook.widgets.margin`   liquidation on every venue
 :mod:`perpsbook.widgets.hedging_funding`  the market maker's hedge
 :mod:`perpsbook.widgets.cascade`  the RocketCoin cascade
-:mod:`perpsbook.widgets.crash`    ADL policies on the RocketCoin crash
+:mod:`perpsbook.widgets.crash`    the RocketCoin crash, ADL policies on it
 ================================  =================================================
 
 Requires the ``perpsbook[widgets]`` extra (ipywidgets >= 8). ``venue_liquidation_table``
@@ -29,7 +29,12 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 from perpsbook.tables import venue_liquidation_table
 from perpsbook.widgets.book import order_book_explorer, order_book_explorer_twin
 from perpsbook.widgets.cascade import rocket_explorer, rocket_explorer_twin
-from perpsbook.widgets.crash import adl_explorer, adl_explorer_twin
+from perpsbook.widgets.crash import (
+    adl_explorer,
+    adl_explorer_twin,
+    crash_explorer,
+    crash_explorer_twin,
+)
 from perpsbook.widgets.data import (
     event_explorer,
     event_explorer_twin,
@@ -48,6 +53,8 @@ __all__ = [
     "adl_explorer_twin",
     "check_choice",
     "check_range",
+    "crash_explorer",
+    "crash_explorer_twin",
     "event_explorer",
     "event_explorer_twin",
     "figure_png",

@@ -10,11 +10,23 @@ import numpy as np
 
 from perpsbook import plots as _plots
 from perpsbook.adl import ADL_POLICIES
+from perpsbook.hedging import HEDGE_RATIO_MAX
 from perpsbook.tables import text_table
 from perpsbook.widgets.panel import WIDE, Panel, View, check_choice, check_range
 from perpsbook.widgets.twin import StaticTwin, static_twin
 
-__all__ = ["ADL_SEED", "adl_explorer", "adl_explorer_twin", "adl_summary_table"]
+__all__ = [
+    "ADL_SEED",
+    "CRASH_IGNITION_RANGE",
+    "adl_explorer",
+    "adl_explorer_twin",
+    "adl_summary_table",
+    "crash_explorer",
+    "crash_explorer_twin",
+]
+
+CRASH_IGNITION_RANGE = (10_000.0, 2_000_000.0)
+"""Ignition sales the crash panel offers, USD of spot selling."""
 
 ADL_SEED = 20251010
 """Seed of the generator of the panel's 5,000 shorts (``perpsbook.crash.crash_shorts``)."""
@@ -126,4 +138,80 @@ def adl_explorer_twin() -> StaticTwin:
         start={"policy": "binance", "deficit": 0.5},
         descriptions={"policy": "ADL policy", "deficit": "deficit share"},
         title="ADL policies on the RocketCoin crash",
+    )
+
+
+def _crash_update(v: dict[str, Any]) -> View:
+    from perpsbook.scenarios import rocketcoin_crash
+
+    result = rocketcoin_crash(ignition=float(v["ignition"]), hedge_ratio=float(v["hedge"])).run()
+    return _plots.rocket_overview_figure(result), result.headline()
+
+
+def crash_explorer(ignition: float = 200_000.0, hedge_ratio: float = 1.0) -> Panel:
+    """Panel: the RocketCoin crash for a chosen ignition sale and market-maker hedge ratio.
+
+    The mirror image of :func:`rocket_explorer`: each change runs
+    ``perpsbook.scenarios.rocketcoin_crash(ignition=..., hedge_ratio=...).run()`` (a spot
+    *sale* of ``ignition`` USD, then long liquidations at $9 ... $5) and shows
+    :func:`perpsbook.plots.rocket_overview_figure` with the run's headline numbers.
+
+    Parameters
+    ----------
+    ignition : float
+        Initial ignition sale, USD, in [10,000, 2,000,000].
+    hedge_ratio : float
+        Initial hedge ratio (spot coins the market makers sell per perp coin they buy), in
+        [0, HEDGE_RATIO_MAX].
+
+    Returns
+    -------
+    Panel
+
+    Raises
+    ------
+    InvalidInputError
+        If a value is outside its slider's range.
+    """
+    check_range("ignition", ignition, *CRASH_IGNITION_RANGE, "USD")
+    check_range("hedge_ratio", hedge_ratio, 0.0, HEDGE_RATIO_MAX)
+    controls = {
+        "ignition": widgets.FloatSlider(
+            value=ignition,
+            min=CRASH_IGNITION_RANGE[0],
+            max=CRASH_IGNITION_RANGE[1],
+            step=1_000.0,
+            description="ignition sale (USD)",
+            readout_format=",.0f",
+            style=WIDE,
+            layout=widgets.Layout(width="50%"),
+        ),
+        "hedge": widgets.FloatSlider(
+            value=hedge_ratio,
+            min=0.0,
+            max=HEDGE_RATIO_MAX,
+            step=0.05,
+            description="hedge ratio h",
+            style=WIDE,
+        ),
+    }
+    return Panel(controls, _crash_update)
+
+
+def crash_explorer_twin() -> StaticTwin:
+    """Kernel-free twin of :func:`crash_explorer`.
+
+    Grid (40 points): ignition sale ($50k, $100k, $150k, $200k, $300k, $500k, $1M, $2M) ×
+    hedge ratio (0, 0.5, 1, 1.5, 2).
+    """
+    ignitions = [50e3, 100e3, 150e3, 200e3, 300e3, 500e3, 1e6, 2e6]
+    return static_twin(
+        _crash_update,
+        {
+            "ignition": [(_plots.format_usd(x, 0), x) for x in ignitions],
+            "hedge": [0.0, 0.5, 1.0, 1.5, 2.0],
+        },
+        start={"ignition": 200e3, "hedge": 1.0},
+        descriptions={"ignition": "ignition sale", "hedge": "hedge ratio h"},
+        title="The RocketCoin crash",
     )
