@@ -28,6 +28,13 @@ ATTEMPTS = 2
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
+# The cause of that stall: a lost zmq wake-up on the client side (see _ext/zmq_wakeup.py);
+# poll in short slices, as the book build does.
+sys.path.insert(0, str(ROOT / "_ext"))
+import zmq_wakeup  # noqa: E402
+
+zmq_wakeup.install()
+
 
 def run(path: pathlib.Path) -> None:
     for attempt in range(1, ATTEMPTS + 1):

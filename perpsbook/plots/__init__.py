@@ -11,6 +11,7 @@ One module per topic, every public name re-exported here (chapters write
 :mod:`perpsbook.plots.margin`          tiers, equity against the mark, venues compared
 :mod:`perpsbook.plots.hedging_funding` the market maker's hedge, funding, basis trade
 :mod:`perpsbook.plots.cascade`         the cascade stage by stage (price staircase)
+:mod:`perpsbook.plots.crash`           the mirror image, October 2025 bars, ADL policies
 =====================================  ================================================
 
 Every figure function is pure: it takes data as arguments, returns a
@@ -29,6 +30,14 @@ from perpsbook.plots.book import (
     order_impact_figure,
 )
 from perpsbook.plots.cascade import price_staircase, rocket_overview_figure
+from perpsbook.plots.crash import (
+    ADL_POLICY_COLORS,
+    ADL_POLICY_LABELS,
+    adl_hits_figure,
+    adl_policies_figure,
+    crash_klines_figure,
+    mirror_figure,
+)
 from perpsbook.plots.data import (
     event_window_figure,
     event_windows_figure,
@@ -70,17 +79,22 @@ from perpsbook.plots.style import (
 )
 
 __all__ = [
+    "ADL_POLICY_COLORS",
+    "ADL_POLICY_LABELS",
     "COLORS",
     "CYCLE",
     "SIDE_WORD",
     "STYLE",
     "VENUE_COLORS",
     "VENUE_LABELS",
+    "adl_hits_figure",
+    "adl_policies_figure",
     "ask_profile_figure",
     "basis_trade_figure",
     "book_ladder_figure",
     "clear_artists",
     "coins_axis",
+    "crash_klines_figure",
     "date_axis",
     "depth_impact_figure",
     "equity_vs_mark_figure",
@@ -97,6 +111,7 @@ __all__ = [
     "hedge_lag_figure",
     "liquidation_vs_leverage_figure",
     "maintenance_schedule_figure",
+    "mirror_figure",
     "mm_pnl_figure",
     "order_impact_figure",
     "pct_formatter",

@@ -12,6 +12,7 @@ figure and a text), and every panel ``x_explorer`` has a twin ``x_explorer_twin(
 :mod:`perpsbook.widgets.margin`   liquidation on every venue
 :mod:`perpsbook.widgets.hedging_funding`  the market maker's hedge
 :mod:`perpsbook.widgets.cascade`  the RocketCoin cascade
+:mod:`perpsbook.widgets.crash`    the RocketCoin crash, ADL policies on it
 ================================  =================================================
 
 :mod:`perpsbook.widgets.fastagg` holds the Agg canvas that caches text bitmaps.
@@ -30,6 +31,12 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 from perpsbook.tables import venue_liquidation_table
 from perpsbook.widgets.book import order_book_explorer, order_book_explorer_twin
 from perpsbook.widgets.cascade import rocket_explorer, rocket_explorer_twin
+from perpsbook.widgets.crash import (
+    adl_explorer,
+    adl_explorer_twin,
+    crash_explorer,
+    crash_explorer_twin,
+)
 from perpsbook.widgets.data import (
     event_explorer,
     event_explorer_twin,
@@ -45,8 +52,12 @@ __all__ = [
     "KeptFigure",
     "Panel",
     "StaticTwin",
+    "adl_explorer",
+    "adl_explorer_twin",
     "check_choice",
     "check_range",
+    "crash_explorer",
+    "crash_explorer_twin",
     "event_explorer",
     "event_explorer_twin",
     "figure_png",
