@@ -1753,15 +1753,17 @@ def _cell(fmt: str, value: Any) -> str:
 
 
 def _stage_table(result: CascadeResult) -> str:
-    rows = [[h for _, h, _ in _TABLE_COLUMNS]]
+    from perpsbook.tables import text_table
+
+    rows = []
     for r in result.records:
         cells = [_cell(fmt, getattr(r, name)) for name, _, fmt in _TABLE_COLUMNS]
         if r.stage == 0:
             cells[1] = "ignition"
         rows.append(cells)
-    widths = [max(len(row[j]) for row in rows) for j in range(len(_TABLE_COLUMNS))]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
+    headers = [h for _, h, _ in _TABLE_COLUMNS]
+    table = text_table(rows, headers, align=[">"] * len(headers), rule="columns", max_width=None)
+    lines = table.split("\n")
     kind = "forced buying" if result.params.side == 1 else "forced selling"
     lines += [
         "",
