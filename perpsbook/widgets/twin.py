@@ -31,9 +31,9 @@ from perpsbook.widgets.fastagg import CachingCanvas
 
 __all__ = ["StaticTwin", "stage_player", "static_twin", "twin_png"]
 
-TWIN_DPI = 60
-"""Resolution of twin frames, dots per inch: a 12-inch figure becomes 720 px, about the
-width of the book's text column."""
+TWIN_DPI = 100
+"""Resolution of twin frames, dots per inch: the figures are 6.8 inches wide, so a frame
+is 680 px, the width of the book's text column (drawn at the size it is shown)."""
 
 TWIN_COLORS = 96
 """Palette size of twin frames: quantised PNGs are 3-5x smaller and look the same."""
