@@ -110,7 +110,8 @@ class LiquidationLadder:
         Index of each entry in the caller's original arrays (default ``arange(N)``).
     position_side : int, optional
         -1 if these are shorts (fuel for a rocket, ``side=+1``), +1 if longs (a crash);
-        ``None`` if unknown. :func:`population_cascade` refuses a mismatch.
+        ``None`` if unknown. :func:`perpsbook.population.population_cascade` refuses a
+        mismatch.
 
     Attributes
     ----------

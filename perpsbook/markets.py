@@ -51,8 +51,8 @@ perp book by about ``1 / w`` stages. The averages start at 0 basis (the cascade 
 from a quiet market where the perp trades at the index). The Hyperliquid book EMA starts
 at the book's median before the first stage.
 
-Sources
--------
+Sources of the price rules
+--------------------------
 [B-MARK] Binance, "What Are Mark Price and Price Index in USDⓈ-M Margined Futures?"
     (FAQ 360033525071), https://www.binance.com/en/support/faq/360033525071 (stored copy
     read 2026-12-05): the price index is a weighted average of the spot prices on several
