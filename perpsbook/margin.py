@@ -980,12 +980,18 @@ VENUES: dict[str, Venue] = {
     "altcoin": ALTCOIN,
 }
 """The current venue presets by name (``"binance"``, ``"bybit"``, ``"hyperliquid"``,
-``"altcoin"``); the book's venue figures draw one line per entry."""
+``"altcoin"``); the book's venue figures draw one line per entry.
+
+:meta hide-value:
+"""
 # Older dated snapshots, known to :func:`venue_by_name` but not in ``VENUES`` (the book's
 # venue figures draw one line per entry of ``VENUES``).
 SNAPSHOTS: dict[str, Venue] = {"binance-2021": BINANCE_2021}
 """Older dated snapshots by name (``"binance-2021"``), known to :func:`venue_by_name` but not in
-:data:`VENUES`."""
+:data:`VENUES`.
+
+:meta hide-value:
+"""
 _ALIASES = {
     "rkt": "altcoin",
     "rocketcoin": "altcoin",
