@@ -139,10 +139,10 @@ FloatArray = npt.NDArray[np.float64]
 
 
 MAX_STAGES = 10_000
-"""Largest accepted :attr:`CascadeParams.max_stages` (10,000 stages run in about 5 s)."""
+"""Largest accepted ``max_stages`` of :class:`CascadeParams` (10,000 stages run in about 5 s)."""
 
 DEFICIT_RULES = ("socialise", "adl")
-"""Accepted values of :attr:`CascadeParams.deficit_rule`."""
+"""Accepted values of ``deficit_rule`` (a parameter of :class:`CascadeParams`)."""
 
 
 def _account_names(side: int) -> tuple[str, str]:
@@ -470,7 +470,7 @@ class CascadeParams:
         Coins of the ignition market order, > 0.
     hedge_ratio : float, default 1.0
         ``h``: coins of spot the MM trades per coin of perp it takes from the engine, in
-        [0, :data:`HEDGE_RATIO_MAX`]. 0 = the MM does not hedge.
+        [0, :data:`perpsbook.hedging.HEDGE_RATIO_MAX`]. 0 = the MM does not hedge.
     lag : int, default 0
         Stages between a liquidation and the MM's hedge of it, >= 0, any size: the queue
         costs memory per queued hedge, not per stage of lag, and a hedge due after

@@ -3,16 +3,17 @@
 One module per topic, every public name re-exported here (chapters write
 ``plots.rocket_overview_figure(...)``):
 
-=====================================  ================================================
-:mod:`perpsbook.plots.style`           palette :data:`COLORS`, :func:`use_style`, USD /
-                                       percent / date / coin axis helpers
-:mod:`perpsbook.plots.data`            shipped market data: funding, cascade-day windows
-:mod:`perpsbook.plots.book`            order books: ladders, depth, impact and cost curves
-:mod:`perpsbook.plots.margin`          tiers, equity against the mark, venues compared
-:mod:`perpsbook.plots.hedging_funding` the market maker's hedge, funding, basis trade
-:mod:`perpsbook.plots.cascade`         the cascade stage by stage (price staircase)
-:mod:`perpsbook.plots.crash`           the mirror image, October 2025 bars, ADL policies
-=====================================  ================================================
+======================================  ===================================================
+:mod:`perpsbook.plots.style`            palette :data:`~perpsbook.plots.style.COLORS`,
+                                        :func:`use_style`, USD / percent / date / coin
+                                        axis helpers
+:mod:`perpsbook.plots.data`             shipped market data: funding, cascade-day windows
+:mod:`perpsbook.plots.book`             order books: ladders, depth, impact and cost curves
+:mod:`perpsbook.plots.margin`           tiers, equity against the mark, venues compared
+:mod:`perpsbook.plots.hedging_funding`  the market maker's hedge, funding, basis trade
+:mod:`perpsbook.plots.cascade`          the cascade stage by stage (price staircase)
+:mod:`perpsbook.plots.crash`            the mirror image, October 2025 bars, ADL policies
+======================================  ===================================================
 
 Every figure function is pure: it takes data as arguments, returns a
 :class:`matplotlib.figure.Figure` with labelled axes (units in the labels) and a title, and

@@ -4,16 +4,16 @@ Every panel is a :class:`Panel` (named controls + one pure update function retur
 figure and a text), and every panel ``x_explorer`` has a twin ``x_explorer_twin()``
 (:func:`static_twin`: precomputed frames switched in the browser with no kernel).
 
-================================  =================================================
-:mod:`perpsbook.widgets.panel`    :class:`Panel`, :class:`KeptFigure`, start checks, PNG
-:mod:`perpsbook.widgets.twin`     :func:`static_twin`, :func:`stage_player`
-:mod:`perpsbook.widgets.data`     funding history, cascade-day windows
-:mod:`perpsbook.widgets.book`     a market order on an order book
-:mod:`perpsbook.widgets.margin`   liquidation on every venue
+========================================  ======================================================
+:mod:`perpsbook.widgets.panel`            :class:`Panel`, :class:`KeptFigure`, start checks, PNG
+:mod:`perpsbook.widgets.twin`             :func:`static_twin`, :func:`stage_player`
+:mod:`perpsbook.widgets.data`             funding history, cascade-day windows
+:mod:`perpsbook.widgets.book`             a market order on an order book
+:mod:`perpsbook.widgets.margin`           liquidation on every venue
 :mod:`perpsbook.widgets.hedging_funding`  the market maker's hedge
-:mod:`perpsbook.widgets.cascade`  the RocketCoin cascade
-:mod:`perpsbook.widgets.crash`    the RocketCoin crash, ADL policies on it
-================================  =================================================
+:mod:`perpsbook.widgets.cascade`          the RocketCoin cascade
+:mod:`perpsbook.widgets.crash`            the RocketCoin crash, ADL policies on it
+========================================  ======================================================
 
 :mod:`perpsbook.widgets.fastagg` holds the Agg canvas that caches text bitmaps.
 
