@@ -11,6 +11,7 @@ One module per topic, every public name re-exported here (chapters write
 :mod:`perpsbook.plots.margin`          tiers, equity against the mark, venues compared
 :mod:`perpsbook.plots.hedging_funding` the market maker's hedge, funding, basis trade
 :mod:`perpsbook.plots.cascade`         the cascade stage by stage (price staircase)
+:mod:`perpsbook.plots.zero_sum`        who paid whom: waterfall, P&L against the mark
 =====================================  ================================================
 
 Every figure function is pure: it takes data as arguments, returns a
@@ -64,6 +65,11 @@ from perpsbook.plots.style import (
     usd_formatter,
     use_style,
 )
+from perpsbook.plots.zero_sum import (
+    pnl_against_mark_figure,
+    policy_pnl_figure,
+    zero_sum_waterfall,
+)
 
 __all__ = [
     "COLORS",
@@ -95,6 +101,8 @@ __all__ = [
     "mm_pnl_figure",
     "order_impact_figure",
     "pct_formatter",
+    "pnl_against_mark_figure",
+    "policy_pnl_figure",
     "price_staircase",
     "rocket_overview_figure",
     "symbol_color",
@@ -102,4 +110,5 @@ __all__ = [
     "use_style",
     "venue_color",
     "venue_label",
+    "zero_sum_waterfall",
 ]
