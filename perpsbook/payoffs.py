@@ -48,12 +48,15 @@ from perpsbook.ledger import INSTRUMENTS, Ledger, LedgerEntries
 from perpsbook.tables import text_table
 
 __all__ = [
+    "ENTRY_PRICE",
+    "POLICIES",
     "ROLES",
     "ZeroSum",
     "account_role",
     "cascade_zero_sum",
     "marked_pnl",
     "pnl_curves",
+    "rocketcoin_zero_sum",
     "two_market_zero_sum",
     "unwind_value",
     "with_openings",
@@ -65,6 +68,7 @@ FloatArray = npt.NDArray[np.float64]
 ROLES: tuple[str, ...] = (
     "ignitor",
     "liquidated traders",
+    "not liquidated",
     "ADL'd traders",
     "other side",
     "market maker",
@@ -76,9 +80,10 @@ ROLES: tuple[str, ...] = (
     "funding pool",
     "opened before",
 )
-"""Roles in table order. ``other side``: holders of the opposite positions (the longs in
-a rocket) never auto-deleveraged; ``resting orders``: the passive sellers (buyers in a
-crash) on the spot ladder; ``venue``: liquidation fees and bad debt the venue paid;
+"""Roles in table order. ``not liquidated``: traders on the liquidated side whose
+positions survive the cascade (marked at the final price); ``other side``: holders of the
+opposite positions (the longs in a rocket) never auto-deleveraged; ``resting orders``: the
+passive sellers (buyers in a crash) on the spot ladder; ``venue``: liquidation fees and bad debt the venue paid;
 ``opened before``: the counterparty of :func:`with_openings` (flat when the opened
 positions balance)."""
 
@@ -97,6 +102,8 @@ _FIXED = {
     "adl_longs": "ADL'd traders",
     "adl_shorts": "ADL'd traders",
     "other_side": "other side",
+    "open_shorts": "not liquidated",
+    "open_longs": "not liquidated",
     "opened_before": "opened before",
 }
 
@@ -113,7 +120,8 @@ def account_role(account: str, entries: LedgerEntries | None = None) -> str:
     Position accounts (``shorts``/``longs`` of the one-ladder engine, ``short:<id>`` /
     ``long:<id>`` of the two-market engine) are ``liquidated traders`` if a liquidation
     posting touches them in ``entries``, else ``ADL'd traders`` if an ADL posting does,
-    else ``other side``. An unknown name is its own role (so nothing is dropped).
+    else ``not liquidated`` if they share the liquidated traders' side (prefix), else
+    ``other side``. An unknown name is its own role (so nothing is dropped).
 
     Parameters
     ----------
@@ -138,6 +146,9 @@ def account_role(account: str, entries: LedgerEntries | None = None) -> str:
         return "liquidated traders"
     if account in adl:
         return "ADL'd traders"
+    prefix = account.split(":", 1)[0]
+    if ":" in account and any(a.startswith(prefix + ":") for a in liq):
+        return "not liquidated"
     return "other side"
 
 
@@ -447,10 +458,11 @@ def cascade_zero_sum(
 ) -> ZeroSum:
     """The whole-game ledger of a one-ladder cascade (:class:`perpsbook.cascade.CascadeResult`).
 
-    The liquidated traders' positions (``result.tranches.size`` coins in all) are opened at
-    ``entry_price`` against the longs who hold the other side of the same contracts: the
-    coins later auto-deleveraged against the ADL account, the rest against ``other_side``;
-    so every row is whole P&L; then every role is marked at
+    Every tranche (``result.tranches.size`` coins in all) is opened at ``entry_price``
+    against the longs who hold the other side of the same contracts: the coins later
+    auto-deleveraged against the ADL account, the rest against ``other_side``; the
+    tranches the cascade never reached are held by ``open_shorts`` (``open_longs`` in a
+    crash, role ``not liquidated``). So every row is a whole P&L; then every role is marked at
     ``spot_price`` (default the final price) -- one price for spot and perp, as the
     one-ladder model has.
 
@@ -475,11 +487,26 @@ def cascade_zero_sum(
     # The ADL'd traders held part of the other side: their share of the opening is theirs.
     adl_qty = abs(result.ledger.balance(adl, "perp"))
     total = result.tranches.total_size
-    sizes = [total - adl_qty, adl_qty] if 0 < adl_qty < total else [total]
-    cps = ["other_side", adl][: len(sizes)] if adl_qty < total else [adl]
-    entries = with_openings(
-        result.ledger, [trader] * len(sizes), side, sizes, entry_price, counterparty=cps
-    )
+    done = result.tranches.size_between(0, result.n_liquidated)
+    # (account, coins, counterparty): the liquidated and the surviving positions, the
+    # other side split into the part later auto-deleveraged and the rest.
+    legs = [
+        (trader, done - min(adl_qty, done), "other_side"),
+        (trader, min(adl_qty, done), adl),
+        (f"open_{trader}", total - done, "other_side"),
+    ]
+    legs = [leg for leg in legs if leg[1] > 0]
+    if legs:
+        entries = with_openings(
+            result.ledger,
+            [a for a, _, _ in legs],
+            side,
+            [q for _, q, _ in legs],
+            entry_price,
+            counterparty=[c for _, _, c in legs],
+        )
+    else:  # pragma: no cover - tranches always hold coins
+        entries = result.ledger
     p = result.final_price if spot_price is None else spot_price
     return zero_sum(entries, p)
 
@@ -562,3 +589,81 @@ def unwind_value(book: Any, qty: float, side: int = -1) -> tuple[float, float]:
         raise InvalidInputError(f"side must be -1 (sell) or +1 (buy), got {side!r}")
     fill = book.market_order(side, float(q), partial=True)
     return float(fill.qty), float(fill.notional)
+
+
+POLICIES: tuple[str, ...] = ("market", "binance", "bybit", "hyperliquid")
+"""Venue liquidation policies compared in the two-market model
+(:data:`perpsbook.liquidation.LIQUIDATION_POLICIES`): ``"market"`` is Binance's margin
+venue with the plain market-order engine (every liquidated coin walks the book, fees to
+the venue), the others each venue's own rules."""
+
+ENTRY_PRICE = 10.0
+"""Where RocketCoin's shorts (and their counterparties) opened, USD per coin: the article's
+spot price before the ignition (and the two-market scenario's entry)."""
+
+
+def rocketcoin_zero_sum(
+    policy: str | None = None,
+    *,
+    ignition: float = 200_000.0,
+    hedge_ratio: float = 1.0,
+    stage_seconds: float | None = None,
+    entry_price: float = ENTRY_PRICE,
+    **kwargs: Any,
+) -> tuple[ZeroSum, Any]:
+    """RocketCoin's whole-game ledger by role, in the one-ladder or the two-market model.
+
+    ``policy=None`` runs the article's one-ladder cascade
+    (:func:`perpsbook.scenarios.rocketcoin`) and :func:`cascade_zero_sum` (shorts opened at
+    ``entry_price``, marked at the final price). A policy of :data:`POLICIES` runs
+    ``perpsbook.scenarios.rocketcoin_two_market`` under that venue's liquidation rules and
+    :func:`two_market_zero_sum` (coins marked at the final spot price, contracts at the
+    final mark); ``stage_seconds`` gives the stages a duration and so turns funding on.
+
+    Parameters
+    ----------
+    policy : {None, "market", "binance", "bybit", "hyperliquid"}
+    ignition : float
+        USD of the ignition's spot buy, > 0.
+    hedge_ratio : float
+        Spot coins the market maker buys per perp coin it sells, in [0, 2].
+    stage_seconds : float, optional
+        Seconds per stage (two-market only).
+    entry_price : float
+        One-ladder only: USD per coin.
+    **kwargs
+        Passed to the scenario function.
+
+    Returns
+    -------
+    (ZeroSum, result)
+        The ledger by role and the engine's result.
+    """
+    from perpsbook.scenarios import rocketcoin
+
+    if policy is None:
+        if stage_seconds is not None:
+            raise InvalidInputError(
+                "stage_seconds needs the two-market model (give a policy): the one-ladder "
+                "model has one price, so no premium and no funding"
+            )
+        result = rocketcoin(ignition=ignition, hedge_ratio=hedge_ratio, **kwargs).run()
+        return cascade_zero_sum(result, entry_price), result
+    if not isinstance(policy, str) or policy not in POLICIES:
+        raise InvalidInputError(f"policy must be None or one of {POLICIES}, got {policy!r}")
+    from perpsbook.liquidation import LiquidationConfig
+    from perpsbook.margin import venue_by_name
+    from perpsbook.scenarios import rocketcoin_two_market  # type: ignore[attr-defined]
+
+    venue = "binance" if policy == "market" else policy
+    cfg = LiquidationConfig(venue=venue_by_name(venue), policy=policy)
+    scenario = rocketcoin_two_market(
+        venue,
+        ignition=ignition,
+        hedge_ratio=hedge_ratio,
+        stage_seconds=stage_seconds,
+        liquidation=cfg,
+        **kwargs,
+    )
+    result = scenario.run()
+    return two_market_zero_sum(result, scenario.positions), result
