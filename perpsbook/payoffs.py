@@ -83,9 +83,9 @@ ROLES: tuple[str, ...] = (
 """Roles in table order. ``not liquidated``: traders on the liquidated side whose
 positions survive the cascade (marked at the final price); ``other side``: holders of the
 opposite positions (the longs in a rocket) never auto-deleveraged; ``resting orders``: the
-passive sellers (buyers in a crash) on the spot ladder; ``venue``: liquidation fees and bad debt the venue paid;
-``opened before``: the counterparty of :func:`with_openings` (flat when the opened
-positions balance)."""
+passive sellers (buyers in a crash) on the spot ladder; ``venue``: liquidation fees and
+bad debt the venue paid; ``opened before``: the counterparty of :func:`with_openings`
+(flat when the opened positions balance)."""
 
 _FIXED = {
     "ignitor": "ignitor",
