@@ -57,6 +57,7 @@ __all__ = [
     "marked_pnl",
     "pnl_curves",
     "rocketcoin_zero_sum",
+    "roles_table",
     "two_market_zero_sum",
     "unwind_value",
     "with_openings",
@@ -368,12 +369,17 @@ class ZeroSum:
         return math.fsum(v for v in self.value if v > 0)
 
     def table(self, title: str | None = None) -> str:
-        """The ledger by role with a total row: cash, coins, contracts, P&L at the marks."""
+        """The ledger by role with a total row: cash, coins, contracts, P&L at the marks.
+
+        The ``opened before`` row is left out when it is flat (it always counts in TOTAL).
+        """
         rows: list[list[Any]] = [
             [r, u, s, c, v]
             for r, u, s, c, v in zip(
                 self.roles, self.usd, self.spot, self.perp, self.value, strict=True
             )
+            # the openings' counterparty is shown only when it is not flat
+            if r != "opened before" or max(abs(u), abs(s), abs(c), abs(v)) > 1e-6
         ]
         t = self.totals()
         rows.append(["TOTAL", t["usd"], t["spot"], t["perp"], t["value"]])
@@ -667,3 +673,67 @@ def rocketcoin_zero_sum(
     )
     result = scenario.run()
     return two_market_zero_sum(result, scenario.positions), result
+
+
+def roles_table(
+    ledgers: Mapping[str, ZeroSum],
+    column: str = "value",
+    *,
+    title: str | None = None,
+    tol: float = 0.5,
+) -> str:
+    """One column per ledger, one row per role, and a TOTAL row: the side-by-side check.
+
+    Parameters
+    ----------
+    ledgers : mapping name -> ZeroSum
+        Columns, in mapping order (e.g. one per venue policy or per mark).
+    column : {"value", "usd", "funding"}
+        What each cell shows: P&L at the ledger's marks, cash, or funding received (USD).
+    title : str, optional
+    tol : float
+        Roles within ``tol`` USD of zero in every column are left out (they still count
+        in the total, which is an exactly rounded sum of every role).
+
+    Returns
+    -------
+    str
+        A fixed-width table; the last row is each column's total (zero up to rounding).
+    """
+    if not isinstance(ledgers, Mapping) or not ledgers:
+        raise InvalidInputError("ledgers must be a non-empty mapping name -> ZeroSum")
+    if column not in ("value", "usd", "funding"):
+        raise InvalidInputError(
+            f"column must be one of ('value', 'usd', 'funding'), got {column!r}"
+        )
+    for k, v in ledgers.items():
+        if not isinstance(v, ZeroSum):
+            raise InvalidInputError(f"ledgers[{k!r}] must be a ZeroSum, got {type(v).__name__}")
+    roles: list[str] = []
+    for zs in ledgers.values():
+        roles += [r for r in zs.roles if r not in roles]
+    order = {r: i for i, r in enumerate(ROLES)}
+    roles.sort(key=lambda r: order.get(r, len(ROLES)))
+    cells = {
+        name: dict(zip(zs.roles, getattr(zs, column).tolist(), strict=True))
+        for name, zs in ledgers.items()
+    }
+    rows: list[list[Any]] = []
+    for r in roles:
+        vals = [cells[name].get(r, 0.0) for name in ledgers]
+        if max(abs(v) for v in vals) > tol:
+            rows.append([r, *vals])
+    rows.append(["TOTAL", *(math.fsum(cells[name].values()) for name in ledgers)])
+
+    def num(x: float) -> str:
+        s = f"{x:,.0f}"
+        return "0" if s in ("-0", "0") else s
+
+    unit = {"value": "P&L", "usd": "cash", "funding": "funding received"}[column]
+    return text_table(
+        rows,
+        ["role", *ledgers],
+        [str, *([num] * len(ledgers))],
+        title=f"{unit} by role, USD" if title is None else title,
+        rule="columns",
+    )
