@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import ipywidgets as widgets
@@ -66,7 +67,7 @@ def _update(stage_seconds: float | None) -> Any:
 
 
 def zero_sum_explorer(
-    model: str | None = "binance",
+    model: str | None = "market",
     hedge_ratio: float = 1.0,
     ignition: float = 200_000.0,
     *,
@@ -134,22 +135,36 @@ TWIN_IGNITIONS = (100_000.0, 200_000.0, 300_000.0)
 """Ignitions on the twin's grid, USD."""
 
 
-def zero_sum_explorer_twin(*, stage_seconds: float | None = 3600.0) -> StaticTwin:
+def zero_sum_explorer_twin(
+    *, stage_seconds: float | None = 3600.0, models: Sequence[str | None] | None = None
+) -> StaticTwin:
     """Kernel-free twin of :func:`zero_sum_explorer`.
 
-    Grid (75 points): model (one ladder; market, binance, bybit, hyperliquid on two
-    markets) × hedge ratio (0, 0.5, 1, 1.5, 2) × ignition ($100k, $200k, $300k).
+    Grid (75 points with every model): model (one ladder; market, binance, bybit,
+    hyperliquid on two markets) × hedge ratio (0, 0.5, 1, 1.5, 2) × ignition ($100k,
+    $200k, $300k).
+
+    Parameters
+    ----------
+    stage_seconds : float, optional
+        As in :func:`zero_sum_explorer`.
+    models : sequence of {None, "market", "binance", "bybit", "hyperliquid"}, optional
+        The models on the grid (default all of :data:`MODELS`, in that order).
     """
     if stage_seconds is not None:
         check_range("stage_seconds", stage_seconds, 1e-3, 86_400.0, "seconds")
+    chosen = [p for _, p in MODELS] if models is None else list(models)
+    for m in chosen:
+        check_choice("models", m, [p for _, p in MODELS])
+    start = "market" if "market" in chosen else chosen[0]
     return static_twin(
         _update(stage_seconds),
         {
-            "model": list(MODELS),
+            "model": [(label, p) for label, p in MODELS if p in chosen],
             "hedge": list(TWIN_HEDGES),
             "ignition": [(_short(x), x) for x in TWIN_IGNITIONS],
         },
-        start={"model": "binance", "hedge": 1.0, "ignition": 200_000.0},
+        start={"model": start, "hedge": 1.0, "ignition": 200_000.0},
         descriptions={"model": "model", "hedge": "hedge ratio h", "ignition": "ignition"},
         title="Who paid whom: RocketCoin's ledger by role",
     )
