@@ -170,7 +170,7 @@ def policy_pnl_figure(
     title: str = "Who wins and who loses, venue by venue",
     tol: float = 0.5,
 ) -> Figure:
-    """Grouped horizontal bars: each role's P&L (USD) under each venue policy.
+    """Grouped bars: each role's P&L (USD) under each venue policy (or any set of ledgers).
 
     Parameters
     ----------
@@ -195,16 +195,15 @@ def policy_pnl_figure(
     roles = [r for r, k in zip(roles, keep, strict=True) if k]
     table = table[:, keep]
     n, m = table.shape
-    fig, ax = plt.subplots(figsize=(8.0, 0.5 + 0.32 * n * m + 0.4), layout="constrained")
-    h = 0.8 / n
-    y = np.arange(m)
+    fig, ax = plt.subplots(figsize=(8.5, 4.6), layout="constrained")
+    w = 0.8 / n
+    x = np.arange(m)
     for i, (name, _) in enumerate(items):
-        ax.barh(y + (i - (n - 1) / 2) * h, table[i], height=h, label=name, color=CYCLE[i])
-    ax.set_yticks(y, roles)
-    ax.invert_yaxis()
-    ax.axvline(0.0, color=COLORS["neutral"], lw=0.8)
-    ax.xaxis.set_major_formatter(usd_formatter())
-    ax.set_xlabel("P&L at the final prices (USD)")
+        ax.bar(x + (i - (n - 1) / 2) * w, table[i], width=w, label=name, color=CYCLE[i])
+    ax.set_xticks(x, [r.replace(" ", "\n", 1) for r in roles], fontsize=8)
+    ax.axhline(0.0, color=COLORS["neutral"], lw=0.8)
+    ax.yaxis.set_major_formatter(usd_formatter())
+    ax.set_ylabel("P&L at the final prices (USD)")
     ax.set_title(title)
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left", ncols=min(n, 4))
     return fig
