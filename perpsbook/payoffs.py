@@ -258,7 +258,7 @@ def marked_pnl(
 
     ``usd + spot x spot_price + perp x perp_price`` (USD), each an exactly rounded sum;
     the values sum to zero up to rounding whatever the prices. Unlike
-    :meth:`LedgerEntries.value` both marks are always given.
+    :meth:`perpsbook.ledger.LedgerEntries.value` both marks are always given.
 
     Parameters
     ----------
