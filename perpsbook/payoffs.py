@@ -9,7 +9,7 @@ question the source article ends on -- who funds whom -- in three steps:
    prepends those opening trades at their entry prices, so that a trader's row is the
    whole P&L of the position, not just what closing it cost.
 2. **Roles.** :func:`account_role` maps the engines' account names (one-ladder
-   :mod:`perpsbook.cascade` and two-market :mod:`perpsbook.twomarket`) onto the roles of
+   :mod:`perpsbook.cascade` and two-market ``perpsbook.twomarket``) onto the roles of
    :data:`ROLES`: ignitor, liquidated traders, ADL'd traders, the other side, market maker,
    basis arbitrageur, resting orders (the makers on the ladder), insurance fund, backstop
    vault, venue, funding pool.

@@ -78,7 +78,7 @@ def zero_sum_explorer(
     Controls: ``model`` (the one-ladder cascade, or the two-market model under a venue
     policy of :data:`perpsbook.payoffs.POLICIES`), ``hedge`` (hedge ratio, 0 to
     :data:`perpsbook.hedging.HEDGE_RATIO_MAX`) and ``ignition`` (USD, in
-    :data:`IGNITION_RANGE`). Each change runs :func:`perpsbook.payoffs.rocketcoin_zero_sum`
+    ``IGNITION_RANGE``). Each change runs :func:`perpsbook.payoffs.rocketcoin_zero_sum`
     and shows :func:`perpsbook.plots.zero_sum_waterfall` with the winners, the losers and
     the sum of every P&L (zero) below it.
 
@@ -149,7 +149,7 @@ def zero_sum_explorer_twin(
     stage_seconds : float, optional
         As in :func:`zero_sum_explorer`.
     models : sequence of {None, "market", "binance", "bybit", "hyperliquid"}, optional
-        The models on the grid (default all of :data:`MODELS`, in that order).
+        The models on the grid (default all of ``MODELS``, in that order).
     """
     if stage_seconds is not None:
         check_range("stage_seconds", stage_seconds, 1e-3, 86_400.0, "seconds")
