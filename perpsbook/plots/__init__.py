@@ -12,6 +12,7 @@ One module per topic, every public name re-exported here (chapters write
 :mod:`perpsbook.plots.margin`           tiers, equity against the mark, venues compared
 :mod:`perpsbook.plots.hedging_funding`  the market maker's hedge, funding, basis trade
 :mod:`perpsbook.plots.cascade`          the cascade stage by stage (price staircase)
+:mod:`perpsbook.plots.zero_sum`         who paid whom: waterfall, P&L against the mark
 :mod:`perpsbook.plots.crash`            the mirror image, October 2025 bars, ADL policies
 ======================================  ===================================================
 
@@ -78,6 +79,11 @@ from perpsbook.plots.style import (
     usd_formatter,
     use_style,
 )
+from perpsbook.plots.zero_sum import (
+    pnl_against_mark_figure,
+    policy_pnl_figure,
+    zero_sum_waterfall,
+)
 
 __all__ = [
     "ADL_POLICY_COLORS",
@@ -116,6 +122,8 @@ __all__ = [
     "mm_pnl_figure",
     "order_impact_figure",
     "pct_formatter",
+    "pnl_against_mark_figure",
+    "policy_pnl_figure",
     "price_staircase",
     "reuse_axes",
     "rocket_overview_figure",
@@ -124,4 +132,5 @@ __all__ = [
     "use_style",
     "venue_color",
     "venue_label",
+    "zero_sum_waterfall",
 ]

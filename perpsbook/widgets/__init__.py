@@ -12,6 +12,7 @@ figure and a text), and every panel ``x_explorer`` has a twin ``x_explorer_twin(
 :mod:`perpsbook.widgets.margin`           liquidation on every venue
 :mod:`perpsbook.widgets.hedging_funding`  the market maker's hedge
 :mod:`perpsbook.widgets.cascade`          the RocketCoin cascade
+:mod:`perpsbook.widgets.zero_sum`         who paid whom, by role and venue policy
 :mod:`perpsbook.widgets.crash`            the RocketCoin crash, ADL policies on it
 ========================================  ======================================================
 
@@ -47,6 +48,7 @@ from perpsbook.widgets.hedging_funding import hedge_explorer, hedge_explorer_twi
 from perpsbook.widgets.margin import liquidation_calculator, liquidation_calculator_twin
 from perpsbook.widgets.panel import KeptFigure, Panel, check_choice, check_range, figure_png
 from perpsbook.widgets.twin import StaticTwin, stage_player, static_twin
+from perpsbook.widgets.zero_sum import zero_sum_explorer, zero_sum_explorer_twin
 
 __all__ = [
     "KeptFigure",
@@ -74,4 +76,6 @@ __all__ = [
     "stage_player",
     "static_twin",
     "venue_liquidation_table",
+    "zero_sum_explorer",
+    "zero_sum_explorer_twin",
 ]
