@@ -11,6 +11,7 @@ One module per topic, every public name re-exported here (chapters write
 :mod:`perpsbook.plots.margin`          tiers, equity against the mark, venues compared
 :mod:`perpsbook.plots.hedging_funding` the market maker's hedge, funding, basis trade
 :mod:`perpsbook.plots.cascade`         the cascade stage by stage (price staircase)
+:mod:`perpsbook.plots.theory`          branching ratio, multiplier, phase diagrams
 =====================================  ================================================
 
 Every figure function is pure: it takes data as arguments, returns a
@@ -64,6 +65,11 @@ from perpsbook.plots.style import (
     usd_formatter,
     use_style,
 )
+from perpsbook.plots.theory import (
+    multiplier_check_figure,
+    phase_diagram_figure,
+    r_profile_figure,
+)
 
 __all__ = [
     "COLORS",
@@ -93,9 +99,12 @@ __all__ = [
     "liquidation_vs_leverage_figure",
     "maintenance_schedule_figure",
     "mm_pnl_figure",
+    "multiplier_check_figure",
     "order_impact_figure",
     "pct_formatter",
+    "phase_diagram_figure",
     "price_staircase",
+    "r_profile_figure",
     "rocket_overview_figure",
     "symbol_color",
     "usd_formatter",

@@ -12,6 +12,7 @@ figure and a text), and every panel ``x_explorer`` has a twin ``x_explorer_twin(
 :mod:`perpsbook.widgets.margin`   liquidation on every venue
 :mod:`perpsbook.widgets.hedging_funding`  the market maker's hedge
 :mod:`perpsbook.widgets.cascade`  the RocketCoin cascade
+:mod:`perpsbook.widgets.theory`   branching ratio and critical ignition
 ================================  =================================================
 
 Requires the ``perpsbook[widgets]`` extra (ipywidgets >= 8). ``venue_liquidation_table``
@@ -37,11 +38,19 @@ from perpsbook.widgets.data import (
 from perpsbook.widgets.hedging_funding import hedge_explorer, hedge_explorer_twin
 from perpsbook.widgets.margin import liquidation_calculator, liquidation_calculator_twin
 from perpsbook.widgets.panel import Panel, check_choice, check_range, figure_png
+from perpsbook.widgets.theory import (
+    branching_explorer,
+    branching_explorer_twin,
+    branching_summary,
+)
 from perpsbook.widgets.twin import StaticTwin, stage_player, static_twin
 
 __all__ = [
     "Panel",
     "StaticTwin",
+    "branching_explorer",
+    "branching_explorer_twin",
+    "branching_summary",
     "check_choice",
     "check_range",
     "event_explorer",
