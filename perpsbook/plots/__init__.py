@@ -66,6 +66,7 @@ from perpsbook.plots.style import (
     use_style,
 )
 from perpsbook.plots.theory import (
+    ignition_response_figure,
     multiplier_check_figure,
     phase_diagram_figure,
     r_profile_figure,
@@ -96,6 +97,7 @@ __all__ = [
     "funding_year_figure",
     "hedge_impact_figure",
     "hedge_lag_figure",
+    "ignition_response_figure",
     "liquidation_vs_leverage_figure",
     "maintenance_schedule_figure",
     "mm_pnl_figure",

@@ -16,6 +16,7 @@ from perpsbook.errors import InvalidInputError, check_finite
 from perpsbook.plots.style import COLORS, CYCLE
 
 __all__ = [
+    "ignition_response_figure",
     "multiplier_check_figure",
     "phase_diagram_figure",
     "r_profile_figure",
@@ -200,4 +201,53 @@ def phase_diagram_figure(
     ax.set_ylabel(row_label)
     if title:
         ax.set_title(title)
+    return fig
+
+
+def ignition_response_figure(
+    ignitions: Any,
+    curves: Mapping[str, Any],
+    *,
+    ylabel: str,
+    title: str = "",
+    hlines: Sequence[float] = (),
+    ax: Any = None,
+) -> Figure:
+    """Outcome of a cascade against the ignition (USD, log axis), one line per label.
+
+    Parameters
+    ----------
+    ignitions : array_like
+        Ignitions, USD, > 0 (x axis).
+    curves : mapping label -> array_like
+        One value per ignition (say the unit in ``ylabel``).
+    ylabel, title : str
+    hlines : sequence of float
+        Reference levels drawn as dashed lines.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    Figure
+    """
+    x = np.asarray(check_finite("ignitions", ignitions), dtype=np.float64)
+    if x.ndim != 1 or x.size < 2 or np.any(x <= 0):
+        raise InvalidInputError("ignitions must be a 1-D array of at least 2 values > 0")
+    if not curves:
+        raise InvalidInputError("curves must hold at least one line")
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5.2, 3.4), layout="constrained")
+    else:
+        fig = ax.figure
+    for (label, y), color in zip(curves.items(), CYCLE, strict=False):
+        _, ya = _curve(label, x, y)
+        ax.plot(x, ya, color=color, lw=1.5, label=label)
+    for h in hlines:
+        ax.axhline(h, color=COLORS["light"], lw=1.0, ls="--")
+    ax.set_xscale("log")
+    ax.set_xlabel("ignition (USD of spot buying)")
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=8)
     return fig
