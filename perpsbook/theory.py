@@ -91,6 +91,7 @@ __all__ = [
     "CriticalIgnition",
     "branching_ratio",
     "critical_ignition",
+    "critical_ignition_scan",
     "default_bandwidth",
     "depth_density",
     "flat_market",
@@ -712,3 +713,55 @@ def flat_market(
     if r == 0:
         sizes = np.full(n, 1e-12 * d * t)  # a population that is there but feeds nothing
     return book, liq, sizes
+
+
+def critical_ignition_scan(
+    book: OrderBook,
+    liq_prices: Any,
+    sizes: Any,
+    *,
+    hedge_ratio: float,
+    depth_scales: Any = 1.0,
+    short_scales: Any = 1.0,
+    perp_passthrough: float = 1.0,
+) -> tuple[FloatArray, FloatArray]:
+    """Critical ignition over scaled books and scaled short interest, vectorised.
+
+    A depth scale ``d`` multiplies every ask level (``d`` times the coins at each
+    price), a short scale ``c`` every position's size, as in
+    :func:`perpsbook.population.sweep`. For each pair the threshold is
+    ``max_k (d S_{k-1} / (1 - eps) - (w + h) c C_{k-1})`` up to the level of the last
+    short, exactly as :func:`critical_ignition` computes it for one book.
+
+    Parameters
+    ----------
+    book, liq_prices, sizes, hedge_ratio, perp_passthrough
+        As in :func:`critical_ignition` (rocket side).
+    depth_scales, short_scales : float or array_like
+        > 0 and >= 0; broadcast against each other.
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        Critical ignition in coins and its USD on the scaled fresh book (``inf`` where
+        a short lies beyond the deepest level), shape of the broadcast scales.
+    """
+    w, h = check_rates(hedge_ratio, perp_passthrough)
+    d = np.asarray(check_positive("depth_scales", depth_scales), dtype=np.float64)
+    c = np.asarray(check_finite("short_scales", short_scales), dtype=np.float64)
+    if np.any(c < 0):
+        raise InvalidInputError(f"short_scales must be >= 0, got {short_scales!r}")
+    d, c = np.broadcast_arrays(d, c)
+    lad = book_ladder(book, 1)
+    trig = triggers(lad, liq_prices, sizes)
+    if trig.cum_count[-1] < trig.total_count:
+        inf = np.full(d.shape, math.inf)
+        return inf, inf.copy()
+    j = int(np.searchsorted(trig.cum_count, trig.total_count, side="left"))
+    base = deficit(lad.cum, np.zeros_like(trig.cum_size), 0.0)[: j + 1]  # S / (1 - eps)
+    load = deficit(np.zeros_like(lad.cum), trig.cum_size, -1.0)[: j + 1]  # C_{k-1}
+    g = d.reshape(-1, 1) * base - ((w + h) * c).reshape(-1, 1) * load
+    thr = np.max(g, axis=1)
+    qty = np.nextafter(thr, np.inf)
+    usd = d.ravel() * walk_cost(lad, qty / d.ravel())[0]
+    return qty.reshape(d.shape), usd.reshape(d.shape)

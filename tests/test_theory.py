@@ -397,3 +397,33 @@ def test_flat_market_gives_the_target_ratio(r):
         flat_market(span=2.0)
     with pytest.raises(InvalidInputError, match="r_target"):
         flat_market(r_target=-1.0)
+
+
+@given(ladder_cases(), st.floats(0.2, 5.0), st.floats(0.0, 3.0))
+@settings(max_examples=40, deadline=None)
+def test_critical_ignition_scan_matches_scaled_books(case, d, c):
+    from perpsbook.theory import critical_ignition_scan
+
+    book, lp, sizes, h, w, side = case
+    if side == -1:  # the scan is for rockets
+        lp = np.abs(lp - book.mid) + book.mid
+    scaled = OrderBook(book.bid_prices, book.bid_sizes * d, book.ask_prices, book.ask_sizes * d)
+    one = critical_ignition(scaled, lp, sizes * max(c, 1e-300), hedge_ratio=h, perp_passthrough=w)
+    qty, usd = critical_ignition_scan(
+        book, lp, sizes, hedge_ratio=h, perp_passthrough=w, depth_scales=[d], short_scales=c
+    )
+    if not one.reachable:
+        assert np.isinf(qty[0])
+    else:
+        assert qty[0] == pytest.approx(one.qty, rel=1e-12, abs=1e-9)
+        # qty sits on a level boundary: the walk tolerance (1e-9) shows in the USD
+        assert usd[0] == pytest.approx(one.notional, rel=1e-8, abs=1e-9)
+
+
+def test_critical_ignition_scan_rejects_bad_scales():
+    from perpsbook.theory import critical_ignition_scan
+
+    with pytest.raises(InvalidInputError, match="depth_scales"):
+        critical_ignition_scan(FLAT, [100.5], [1.0], hedge_ratio=1.0, depth_scales=0.0)
+    with pytest.raises(InvalidInputError, match="short_scales"):
+        critical_ignition_scan(FLAT, [100.5], [1.0], hedge_ratio=1.0, short_scales=-1.0)
