@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from perpsbook.errors import InvalidInputError, check_finite
 from perpsbook.plots.style import COLORS, CYCLE
@@ -38,6 +39,7 @@ def r_profile_figure(
     curves: Mapping[str, tuple[Any, Any]],
     *,
     marks: Sequence[float] = (),
+    styles: Sequence[str] = (),
     title: str = "Branching ratio along the price path",
     ax: Any = None,
 ) -> Figure:
@@ -50,6 +52,8 @@ def r_profile_figure(
     marks : sequence of float
         Prices (USD per coin) marked with a dotted vertical line (e.g. the price after
         the ignition).
+    styles : sequence of str
+        Line styles of the curves in order (default solid), e.g. ``("-", "--")``.
     title : str
     ax : matplotlib Axes, optional
         Draw into it instead of a new figure.
@@ -65,11 +69,12 @@ def r_profile_figure(
     else:
         fig = ax.figure
     top = 1.0
-    for (label, (p, r)), color in zip(curves.items(), CYCLE, strict=False):
+    ls = list(styles) + ["-"] * len(curves)
+    for (label, (p, r)), color, style in zip(curves.items(), CYCLE, ls, strict=False):
         x, y = _curve(label, p, r)
         y = np.where(np.isfinite(y), y, np.nan)
         top = max(top, float(np.nanmax(y)) if np.any(np.isfinite(y)) else 1.0)
-        ax.step(x, y, where="mid", color=color, lw=1.4, label=label)
+        ax.step(x, y, where="mid", color=color, lw=1.4, ls=style, label=label)
     ax.axhline(1.0, color=COLORS["neutral"], lw=1.0, ls="--")
     ax.text(
         ax.get_xlim()[0], 1.0, " R = 1: critical", va="bottom", ha="left", fontsize=8,
@@ -193,8 +198,12 @@ def phase_diagram_figure(
     if contour is not None and v.min() < contour < v.max() and min(v.shape) > 1:
         ax.contour(x, y, v, levels=[contour], colors="white", linewidths=1.2)
     fig.colorbar(mesh, ax=ax, label=value_label)
+    plain = FuncFormatter(lambda v, _: f"{v:,.6g}")
     if row_log:
         ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(base=10.0, subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(NullFormatter())
     if col_log:
         ax.set_xscale("log")
     ax.set_xlabel(col_label)
