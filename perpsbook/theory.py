@@ -510,7 +510,10 @@ def two_market_branching_ratio(
     ndarray
         R at each price (default every spot ask level); finite, >= 0.
     """
-    s = spot_passthrough(hedge_ratio, arbitrage_share)
+    s = spot_passthrough(
+        check_scalar("hedge_ratio", hedge_ratio, check_fraction, upper=HEDGE_RATIO_MAX),
+        check_scalar("arbitrage_share", arbitrage_share, check_fraction),
+    )
     cap = _perp_cap(perp_depth)
     lad = book_ladder(spot_book, 1)
     bw = _bandwidth(spot_book, 1, bandwidth)
@@ -563,7 +566,9 @@ def two_market_critical_ignition(
         threshold run through, the engine's float sum needs the margin), ``notional``
         its USD on the fresh spot book.
     """
-    h = spot_passthrough(hedge_ratio)
+    h = check_scalar("hedge_ratio", hedge_ratio, check_fraction, upper=HEDGE_RATIO_MAX)
+    if not isinstance(perp_book, OrderBook):
+        raise InvalidInputError(f"perp_book must be an OrderBook, got {type(perp_book).__name__}")
     cap = _perp_cap(perp_book)
     lad = book_ladder(spot_book, 1)
     trig = triggers(lad, liq_prices, sizes)
@@ -588,6 +593,18 @@ def two_market_critical_ignition(
     )
 
 
+def _int_array(name: str, value: Any, lowest: int) -> npt.NDArray[np.int64]:
+    if isinstance(value, (bool, np.bool_)):
+        raise InvalidInputError(f"{name} must be integers >= {lowest}, got {value!r}")
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):  # ragged nested lists
+        arr = np.asarray([None])
+    if arr.dtype.kind not in "iu" or np.any(arr < lowest):
+        raise InvalidInputError(f"{name} must be integers >= {lowest}, got {value!r}")
+    return arr.astype(np.int64)
+
+
 def truncated_multiplier(r: Any, generations: Any) -> Any:
     """``1 + R + ... + R**(n-1) = (1 - R**n) / (1 - R)``: the multiplier after ``n`` waves.
 
@@ -610,9 +627,7 @@ def truncated_multiplier(r: Any, generations: Any) -> Any:
     a = np.asarray(check_finite("R", r), dtype=np.float64)
     if np.any(a < 0):
         raise InvalidInputError(f"R must be >= 0, got {r!r}")
-    n = np.asarray(generations)
-    if n.dtype.kind not in "iu" or np.any(n < 0):
-        raise InvalidInputError(f"generations must be integers >= 0, got {generations!r}")
+    n = _int_array("generations", generations, 0)
     a, n = np.broadcast_arrays(a, n.astype(np.float64))
     near = np.abs(a - 1.0) < 1e-12
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -640,11 +655,8 @@ def hedge_generations(max_stages: Any, lag: Any) -> Any:
     -------
     int or ndarray of int
     """
-    m, lag_ = np.asarray(max_stages), np.asarray(lag)
-    if m.dtype.kind not in "iu" or np.any(m < 1):
-        raise InvalidInputError(f"max_stages must be integers >= 1, got {max_stages!r}")
-    if lag_.dtype.kind not in "iu" or np.any(lag_ < 0):
-        raise InvalidInputError(f"lag must be integers >= 0, got {lag!r}")
+    m = _int_array("max_stages", max_stages, 1)
+    lag_ = _int_array("lag", lag, 0)
     out = m // (lag_ + 1)
     return int(out) if out.ndim == 0 else out
 
@@ -709,6 +721,11 @@ def flat_market(
     n = int(0.9 * n_levels * positions_per_tick)
     liq = book.best_ask + step * np.arange(n, dtype=np.float64)
     rho = r * d / ld  # coins per USD of liquidation prices
+    if not np.isfinite(rho * step):
+        raise InvalidInputError(
+            f"r_target * depth_per_usd / load overflows ({r!r} * {d!r} / {ld!r}): use a "
+            f"larger load or a smaller depth"
+        )
     sizes = np.full(n, max(rho * step, 0.0))
     if r == 0:
         sizes = np.full(n, 1e-12 * d * t)  # a population that is there but feeds nothing
