@@ -10,6 +10,7 @@ Run by hand, not by the test suite (times depend on the machine and its load)::
 
     python benchmarks/panels.py            # 8 moves per control
     python benchmarks/panels.py --moves 20
+    python benchmarks/panels.py --panel rocket_explorer
 
 The target of the book is a median <= 100 ms for every control of every panel. The wall
 time is what a reader waits for on an idle machine; on a busy one (see the load average
@@ -114,6 +115,7 @@ def measure(build, moves: int) -> list[tuple[str, float, float, float, int]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--moves", type=int, default=8, help="values per control")
+    parser.add_argument("--panel", action="append", help="only this panel (repeatable)")
     args = parser.parse_args(argv)
 
     from perpsbook import plots, widgets
@@ -132,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     print("-" * 77)
     worst = worst_cpu = 0.0
     for name, build in panels.items():
+        if args.panel and name not in args.panel:
+            continue
         for control, med, p90, cpu, n in measure(build, args.moves):
             worst, worst_cpu = max(worst, med), max(worst_cpu, cpu)
             print(f"{name:<24}{control[:21]:<22}{med:>10.1f}{p90:>9.1f}{cpu:>8.1f}{n:>4}")

@@ -9,15 +9,20 @@ Run by hand (not part of the test suite)::
 What is measured (best of a few repeats, ``time.perf_counter``):
 
 * population mode (:func:`perpsbook.population.population_cascade`) on N positions from
-  unsorted arrays, next to one ``np.sort`` of the same N float64 liquidation prices, and
-  their ratio (target <= 1.5); also with the positions first sorted into a
+  unsorted arrays, next to one ``np.sort`` of the same N float64 liquidation prices and
+  one ``np.bincount(bins, weights=sizes)`` pass over them (the cost of touching each
+  position once), and the ratios to both (target <= 1.5 x the sort); also with the
+  positions first sorted into a
   :class:`~perpsbook.population.LiquidationLadder` (one argsort), the path to use when one
   population is re-run on many books;
+* the two-market population mode (:func:`perpsbook.twomarket.two_market_population`:
+  spot and perp books, trigger on the index) on the same N, with the same two ratios;
 * the peak memory of one population run (``tracemalloc``: numpy's allocations beyond the
   inputs) and the process's peak resident set size;
 * a 100 x 100 sweep (ignition x hedge ratio) at N = 1e5 (target <= 1 s), and a 100 x 100
   hedge ratio x short-interest sweep (no ignition axis);
-* stage mode on the article's RocketCoin case (:func:`perpsbook.scenarios.rocketcoin`);
+* stage mode on the article's RocketCoin case (:func:`perpsbook.scenarios.rocketcoin`)
+  and on two markets for each venue (:func:`perpsbook.scenarios.rocketcoin_two_market`);
 * a naive per-position Python loop on the same inputs (N <= 1e5), as a baseline.
 """
 
@@ -42,7 +47,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from perpsbook.book import QTY_RTOL, OrderBook
 from perpsbook.population import LiquidationLadder, population_cascade, sweep
-from perpsbook.scenarios import rocketcoin
+from perpsbook.scenarios import TWO_MARKET_VENUES, rocketcoin, rocketcoin_two_market
+from perpsbook.twomarket import two_market_population
 
 FULL_NS = (10_000, 100_000, 1_000_000, 10_000_000)
 QUICK_NS = (10_000, 100_000, 1_000_000)
@@ -132,15 +138,36 @@ def bench_population(n: int, repeats: int, book: OrderBook, ignition: float) -> 
         ladder = LiquidationLadder.from_arrays(prices, sizes)
         return population_cascade(book, ladder, None, ignition, hedge_ratio=HEDGE_RATIO)
 
+    def run_two() -> Any:
+        return two_market_population(
+            book, book, prices, sizes, ignition_qty=ignition, hedge_ratio=HEDGE_RATIO
+        )
+
+    # one bincount pass: each position's weight added to its bin once (bins precomputed)
+    bins = np.random.default_rng(SEED + 1).integers(0, book.ask_prices.size, n)
+
+    def bincount() -> Any:
+        return np.bincount(bins, weights=sizes, minlength=book.ask_prices.size)
+
     result = run()
     seconds = best_time(run, repeats)
     sort_seconds = best_time(lambda: np.sort(prices), repeats)
+    bincount_seconds = best_time(bincount, repeats)
     ladder_seconds = best_time(run_ladder, max(1, repeats - 1))
+    two = run_two()
+    two_seconds = best_time(run_two, repeats)
     row: dict[str, Any] = {
         "n": n,
         "seconds": seconds,
         "sort_seconds": sort_seconds,
+        "bincount_seconds": bincount_seconds,
         "ratio_to_sort": seconds / sort_seconds,
+        "ratio_to_bincount": seconds / bincount_seconds,
+        "two_market_seconds": two_seconds,
+        "two_market_ratio_to_sort": two_seconds / sort_seconds,
+        "two_market_ratio_to_bincount": two_seconds / bincount_seconds,
+        "two_market_final_spot": two.final_spot,
+        "two_market_n_liquidated": two.n_liquidated,
         "ladder_seconds": ladder_seconds,
         "ladder_ratio_to_sort": ladder_seconds / sort_seconds,
         "peak_mb": peak_mb(run),
@@ -191,6 +218,11 @@ def bench_stage_mode(repeats: int) -> float:
     return best_time(scenario.run, repeats)
 
 
+def bench_two_market_stage_mode(repeats: int) -> dict[str, float]:
+    """Seconds for one two-market stage-mode RocketCoin run, per venue."""
+    return {v: best_time(rocketcoin_two_market(v).run, repeats) for v in TWO_MARKET_VENUES}
+
+
 def collect(
     ns: Sequence[int] = FULL_NS,
     *,
@@ -222,6 +254,7 @@ def collect(
         "sweep_100x100_seconds": sweeps["ignition_x_hedge"],
         "sweep_hedge_x_short_seconds": sweeps["hedge_x_short_scale"],
         "stage_mode_seconds": bench_stage_mode(stage_repeats),
+        "two_market_stage_mode_seconds": bench_two_market_stage_mode(max(1, stage_repeats // 4)),
         "naive_loop_ratio": naive[-1]["naive_ratio"] if naive else None,
         "naive_loop_n": naive[-1]["n"] if naive else None,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3,
@@ -233,6 +266,10 @@ def format_table(report: dict[str, Any]) -> str:
     head = (
         f"{'N':>10}  {'cascade s':>10}  {'np.sort s':>10}  {'ratio':>6}  "
         f"{'ladder s':>9}  {'ratio':>6}  {'peak MB':>8}  {'naive s':>8}  {'naive x':>8}"
+    )
+    head2 = (
+        f"{'N':>10}  {'bincount s':>10}  {'one-ladder':>10}  {'/sort':>6}  {'/bincount':>9}  "
+        f"{'two-market':>10}  {'/sort':>6}  {'/bincount':>9}"
     )
     lines = [
         f"book: {report['book_levels']} ask levels; ignition {report['ignition_coins']:g} "
@@ -248,6 +285,20 @@ def format_table(report: dict[str, Any]) -> str:
             f"{r['ratio_to_sort']:>6.2f}  {r['ladder_seconds']:>9.4f}  "
             f"{r['ladder_ratio_to_sort']:>6.2f}  {r['peak_mb']:>8.1f}  {naive_s:>8}  {naive_x:>8}"
         )
+    lines += [
+        "",
+        "population mode, one ladder vs two markets (cascade time / np.sort and / one "
+        "np.bincount pass over the same N):",
+        head2,
+        "-" * len(head2),
+    ]
+    for r in report["population"]:
+        lines.append(
+            f"{r['n']:>10,}  {r['bincount_seconds']:>10.4f}  {r['seconds']:>10.4f}  "
+            f"{r['ratio_to_sort']:>6.2f}  {r['ratio_to_bincount']:>9.2f}  "
+            f"{r['two_market_seconds']:>10.4f}  {r['two_market_ratio_to_sort']:>6.2f}  "
+            f"{r['two_market_ratio_to_bincount']:>9.2f}"
+        )
     shape = "x".join(str(s) for s in report["sweep_shape"])
     lines += [
         "",
@@ -256,6 +307,10 @@ def format_table(report: dict[str, Any]) -> str:
         f"sweep {shape} hedge ratio x short scale, N={report['sweep_n']:,}: "
         f"{report['sweep_hedge_x_short_seconds']:.4f} s",
         f"stage mode, RocketCoin default: {report['stage_mode_seconds'] * 1e3:.2f} ms per run",
+        "stage mode, RocketCoin on two markets: "
+        + ", ".join(
+            f"{v} {t * 1e3:.1f} ms" for v, t in report["two_market_stage_mode_seconds"].items()
+        ),
         f"naive Python loop / population mode at N={report['naive_loop_n']}: "
         f"{report['naive_loop_ratio']:.0f}x",
         f"peak RSS of this process: {report['peak_rss_mb']:.0f} MB",

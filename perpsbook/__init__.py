@@ -13,6 +13,8 @@ The package behind the perpsbook interactive textbook. One module per idea:
 :mod:`perpsbook.funding`   premium index, funding rate, payments, the basis trade
 :mod:`perpsbook.ledger`    double-entry, zero-sum accounting
 :mod:`perpsbook.cascade`   the feedback loop, stage by stage (the article's telling)
+:mod:`perpsbook.markets`   index and mark price rules (last, index, Binance, Hyperliquid)
+:mod:`perpsbook.twomarket` the loop on a spot and a perp book, triggered on the mark
 :mod:`perpsbook.population` the same loop over N positions as a vectorised fixed point
 :mod:`perpsbook.theory`    branching ratio, small-shock multiplier, critical ignition
 :mod:`perpsbook.scenarios` named presets, first of all :func:`rocketcoin`
@@ -71,10 +73,28 @@ from perpsbook.margin import (
     margin_ratio,
     venue_by_name,
 )
+from perpsbook.markets import MarkRule, MarkState, index_price, mark_price
 from perpsbook.population import PopulationResult, population_cascade, sample_population, sweep
 from perpsbook.positions import Positions
-from perpsbook.scenarios import Scenario, rocketcoin, rocketcoin_crash
+from perpsbook.scenarios import (
+    Scenario,
+    TwoMarketScenario,
+    rocketcoin,
+    rocketcoin_crash,
+    rocketcoin_two_market,
+)
 from perpsbook.theory import branching_ratio, critical_ignition, small_shock_multiplier
+from perpsbook.twomarket import (
+    TwoMarketParams,
+    TwoMarketPopulation,
+    TwoMarketRecord,
+    TwoMarketResult,
+    TwoMarketSnapshot,
+    positions_at_triggers,
+    run_two_market,
+    run_two_market_stage,
+    two_market_population,
+)
 
 __version__ = "0.1.0"
 
@@ -94,6 +114,8 @@ __all__ = [
     "LeverageError",
     "LiquidationConfig",
     "LiquidationResult",
+    "MarkRule",
+    "MarkState",
     "MarketMaker",
     "MarketMakerState",
     "OrderBook",
@@ -106,6 +128,12 @@ __all__ = [
     "StageSnapshot",
     "TierSchedule",
     "Tranches",
+    "TwoMarketParams",
+    "TwoMarketPopulation",
+    "TwoMarketRecord",
+    "TwoMarketResult",
+    "TwoMarketScenario",
+    "TwoMarketSnapshot",
     "Venue",
     "__version__",
     "adl_ranking",
@@ -116,6 +144,7 @@ __all__ = [
     "funding_payment",
     "funding_rate",
     "impact_prices_from_book",
+    "index_price",
     "initial_margin",
     "initial_snapshot",
     "liquidate",
@@ -124,14 +153,20 @@ __all__ = [
     "maintenance_amounts",
     "maintenance_margin",
     "margin_ratio",
+    "mark_price",
     "population_cascade",
+    "positions_at_triggers",
     "premium_index",
     "rocketcoin",
     "rocketcoin_crash",
+    "rocketcoin_two_market",
     "run_cascade",
     "run_stage",
+    "run_two_market",
+    "run_two_market_stage",
     "sample_population",
     "small_shock_multiplier",
     "sweep",
+    "two_market_population",
     "venue_by_name",
 ]

@@ -68,7 +68,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from perpsbook.errors import InvalidInputError, check_finite, check_positive, check_side
+from perpsbook.errors import (
+    InvalidInputError,
+    as_float_array,
+    check_count,
+    check_finite,
+    check_positive,
+    check_scalar,
+    check_side,
+)
 from perpsbook.margin import BINANCE, Venue
 from perpsbook.positions import Positions
 
@@ -92,37 +100,11 @@ ADL_POLICIES = ("binance", "bybit", "hyperliquid", "pro_rata")
 _SNAP = 1e-12  # relative tolerance under which a remainder is floating-point dust
 
 
-def _check_positions(positions: Any) -> Positions:
-    if not isinstance(positions, Positions):
-        raise InvalidInputError(
-            f"positions must be a perpsbook.positions.Positions, got {type(positions).__name__}"
-        )
-    return positions
-
-
-def _scalar(name: str, check: Any, value: Any) -> float:
-    if isinstance(value, (bool, str, bytes)) or np.ndim(value) != 0:
-        raise InvalidInputError(f"{name} must be a single number, got {value!r}")
-    return float(check(name, value))
-
-
 def check_policy(policy: Any) -> str:
     """Return ``policy`` if it is one of :data:`ADL_POLICIES`, else raise InvalidInputError."""
     if not isinstance(policy, str) or policy not in ADL_POLICIES:
         raise InvalidInputError(f"adl policy must be one of {ADL_POLICIES}, got {policy!r}")
     return policy
-
-
-def _mask(name: str, value: Any, n: int, *, default: bool) -> npt.NDArray[np.bool_]:
-    if value is None:
-        return np.full(n, default, dtype=bool)
-    arr = np.asarray(value)
-    if arr.dtype != bool or arr.shape != (n,):
-        raise InvalidInputError(
-            f"{name} must be a boolean array of shape ({n},), got dtype {arr.dtype} and shape "
-            f"{arr.shape}"
-        )
-    return arr
 
 
 # --------------------------------------------------------------------------- rankings
@@ -146,15 +128,19 @@ def adl_scores(
     Returns
     -------
     ndarray (N,)
-        Dimensionless; higher = deleveraged first. ``-inf`` for positions not in profit.
+        Dimensionless; higher = deleveraged first. ``-inf`` for positions not in profit
+        (the one non-finite value, by design: never eligible). Finite for every position in
+        profit, whatever the mark (a mark of 5e-324 included: Hyperliquid's short index
+        ``(entry / mark) * notional`` is evaluated as ``entry * size``, which cannot
+        overflow).
 
     Raises
     ------
     InvalidInputError
         ``positions`` not a Positions, a bad mark price, policy or venue.
     """
-    pos = _check_positions(positions)
-    mark = _scalar("mark_price", check_positive, mark_price)
+    pos = Positions.check(positions)
+    mark = check_scalar("mark_price", mark_price, check_positive)
     policy = check_policy(policy)
     upnl = pos.upnl(mark)
     out = np.full(pos.n, -np.inf)
@@ -173,8 +159,9 @@ def adl_scores(
     elif policy == "bybit":
         out[ok] = upnl[ok] / (size * entry) * (notional / equity)
     elif policy == "hyperliquid":
-        ratio = np.where(pos.side[ok] > 0, mark / entry, entry / mark)
-        out[ok] = ratio * notional / equity
+        # (mark / entry) * notional for a long; (entry / mark) * notional = entry * size for
+        # a short, written without the division so a tiny mark cannot overflow it to inf.
+        out[ok] = np.where(pos.side[ok] > 0, mark / entry * notional, entry * size) / equity
     else:  # pro_rata: eligibility only
         out[ok] = upnl[ok]
     return out
@@ -214,12 +201,12 @@ def adl_ranking(
     scores : ndarray
         Their scores, same order.
     """
-    pos = _check_positions(positions)
+    pos = Positions.check(positions)
     score = adl_scores(pos, mark_price, policy=policy, venue=venue)
     ok = np.isfinite(score)
     if side is not None:
         ok &= pos.side == check_side(side)
-    ok &= ~_mask("exclude", exclude, pos.n, default=False)
+    ok &= ~pos.selection("exclude", exclude, default=False)
     idx = np.flatnonzero(ok).astype(np.int64)
     if policy == "pro_rata":
         return idx, score[idx]
@@ -272,7 +259,7 @@ def adl_allocate(
     coins : ndarray
         Coins each gives; they sum to ``min(qty, eligible size)``.
     """
-    q = _scalar("qty", check_finite, qty)
+    q = check_scalar("qty", qty, check_finite)
     if q < 0:
         raise InvalidInputError(f"qty must be >= 0 coins, got {qty!r}")
     queue, _ = adl_ranking(
@@ -326,8 +313,11 @@ def adl_book_orders(f1: Any, cap: Any, xs: Any) -> FloatArray:
             f"f1 and cap must be 1-D of one length and xs 1-D, got shapes {f1.shape}, "
             f"{cap.shape}, {xs.shape}"
         )
-    if np.any(f1 < 0) or np.any(cap < 0):
-        raise InvalidInputError("f1 and cap must be >= 0 coins")
+    for name, arr in (("f1", f1), ("cap", cap), ("xs", xs)):
+        if np.any(arr < 0):
+            raise InvalidInputError(
+                f"{name} must be >= 0 coins, got {arr[arr < 0][0]!r} among {arr.size} entries"
+            )
     start = np.cumsum(cap) - cap
     taken = np.clip(xs[:, None] - start, 0.0, cap)
     return np.maximum(f1 - taken, 0.0)
@@ -359,14 +349,18 @@ def min_adl_quantity(fund_at: Any, x_max: float, n_events: int) -> float:
     """
     if not callable(fund_at):
         raise InvalidInputError(f"fund_at must be callable, got {type(fund_at).__name__}")
-    x_max = _scalar("x_max", check_finite, x_max)
+    x_max = check_scalar("x_max", x_max, check_finite)
     if x_max < 0:
         raise InvalidInputError(f"x_max must be >= 0 coins, got {x_max!r}")
-    if isinstance(n_events, bool) or not isinstance(n_events, (int, np.integer)) or n_events < 0:
-        raise InvalidInputError(f"n_events must be an integer >= 0, got {n_events!r}")
+    n_events = check_count("n_events", n_events, 0)
 
     def f(xs: FloatArray) -> FloatArray:
-        out = np.asarray(fund_at(xs), dtype=np.float64)
+        out = as_float_array("fund_at(x)", fund_at(xs))
+        if out.shape != xs.shape:
+            raise InvalidInputError(
+                f"fund_at must return one fund (USD) per candidate quantity, shape {xs.shape}, "
+                f"got shape {out.shape}"
+            )
         if np.isnan(out).any():
             raise InvalidInputError(
                 f"fund_at returned NaN at x = {xs[np.isnan(out)][0]!r} coins; it must map "
@@ -532,20 +526,22 @@ def compare_adl_policies(
     AdlComparison
         Rows per ADL trade; ``.totals()`` and ``.table()`` per policy.
     """
-    pos = _check_positions(positions)
-    mark = _scalar("mark_price", check_positive, mark_price)
-    bk = _scalar("bankruptcy_price", check_positive, bankruptcy_price)
+    pos = Positions.check(positions)
+    mark = check_scalar("mark_price", mark_price, check_positive)
+    bk = check_scalar("bankruptcy_price", bankruptcy_price, check_positive)
     liq_side = check_side(side)
-    oracle = mark if oracle_price is None else _scalar("oracle_price", check_positive, oracle_price)
+    oracle = (
+        mark if oracle_price is None else check_scalar("oracle_price", oracle_price, check_positive)
+    )
     if (deficit_qty is None) == (deficit_usd is None):
         raise InvalidInputError("give exactly one of deficit_qty (coins) and deficit_usd (USD)")
     gap = abs(mark - bk)
     if deficit_qty is not None:
-        q = _scalar("deficit_qty", check_finite, deficit_qty)
+        q = check_scalar("deficit_qty", deficit_qty, check_finite)
         if q < 0:
             raise InvalidInputError(f"deficit_qty must be >= 0 coins, got {deficit_qty!r}")
     else:
-        usd = _scalar("deficit_usd", check_finite, deficit_usd)
+        usd = check_scalar("deficit_usd", deficit_usd, check_finite)
         if usd < 0:
             raise InvalidInputError(f"deficit_usd must be >= 0 USD, got {deficit_usd!r}")
         if gap == 0 and usd > 0:
@@ -554,7 +550,7 @@ def compare_adl_policies(
                 "an ADL at the bankruptcy price recovers is |mark - bankruptcy price|)"
             )
         q = usd / gap if gap > 0 else 0.0
-    whole = q if position_qty is None else _scalar("position_qty", check_finite, position_qty)
+    whole = q if position_qty is None else check_scalar("position_qty", position_qty, check_finite)
     if whole < q:
         raise InvalidInputError(
             f"position_qty must be >= deficit_qty ({q!r} coins), got {position_qty!r}"

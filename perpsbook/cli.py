@@ -2,15 +2,28 @@
 
 Usage::
 
-    python -m perpsbook rocket [--variant NAME] [--ignition USD] [--hedge-ratio H]
-                               [--lag N] [--passthrough W] [--insurance-fund USD] [--json]
-    python -m perpsbook crash  [same options]
+    python -m perpsbook rocket [--markets {one,two}] [--venue {binance,bybit,hyperliquid}]
+                               [--variant NAME] [--ignition USD] [--hedge-ratio H]
+                               [--lag N] [--passthrough W] [--arbitrage USD_PER_STAGE]
+                               [--insurance-fund USD] [--max-stages N] [--json]
+    python -m perpsbook crash  [same options; one market only]
     python -m perpsbook variants
 
 ``rocket`` runs :func:`perpsbook.scenarios.rocketcoin` and ``crash`` its mirror image
 :func:`perpsbook.scenarios.rocketcoin_crash`; both print the stage table of
 :meth:`perpsbook.cascade.CascadeResult.stage_table`, or with ``--json`` one JSON object
 (:meth:`perpsbook.cascade.CascadeResult.to_dict` plus the scenario's name and variant).
+
+``rocket --markets two`` runs :func:`perpsbook.scenarios.rocketcoin_two_market` (a spot
+and a perp book, the venue's mark price and liquidation rules, :mod:`perpsbook.twomarket`)
+and prints :meth:`perpsbook.twomarket.TwoMarketResult.stage_table`, or with ``--json``
+:meth:`~perpsbook.twomarket.TwoMarketResult.to_dict` (every stage with ``spot_after``,
+``perp_after``, ``index_after``, ``mark_after``; top level ``final_spot``, ``final_perp``,
+``final_mark``, ``amplification``, ``ledger_imbalance``) plus the scenario's name, venue
+and ``"markets": "two"``. ``--markets one`` (the default: the article's one-ladder story)
+prints exactly what it always did. ``--venue`` and ``--arbitrage`` apply to two markets
+only; ``--variant`` and ``--passthrough`` to one market only.
+
 Bad options or values print one line on stderr and exit with status 2.
 """
 
@@ -25,7 +38,14 @@ from typing import Any, NoReturn
 
 from perpsbook.errors import PerpsbookError
 from perpsbook.hedging import HEDGE_RATIO_MAX
-from perpsbook.scenarios import VARIANTS, rocketcoin, rocketcoin_crash
+from perpsbook.scenarios import (
+    TWO_MARKET_VENUES,
+    VARIANTS,
+    rocketcoin,
+    rocketcoin_crash,
+    rocketcoin_two_market,
+)
+from perpsbook.twomarket import MAX_LAG, MAX_STAGES
 
 __all__ = ["build_parser", "main"]
 
@@ -44,8 +64,37 @@ class _Parser(argparse.ArgumentParser):
 
 def _add_run_options(p: argparse.ArgumentParser, verb: str) -> None:
     p.add_argument(
+        "--markets",
+        default="one",
+        choices=("one", "two"),
+        help="one ladder with one price (the article's story; default) or two markets: "
+        "a spot book and a perp book, an index and the venue's mark price",
+    )
+    p.add_argument(
+        "--venue",
+        default=None,
+        choices=TWO_MARKET_VENUES,
+        help="with --markets two: whose mark price and liquidation rules (default: binance)",
+    )
+    p.add_argument(
+        "--arbitrage",
+        type=float,
+        default=None,
+        metavar="USD_PER_STAGE",
+        help="with --markets two: basis arbitrage capacity in USD per stage, >= 0 "
+        "(default: 0 = off)",
+    )
+    p.add_argument(
+        "--max-stages",
+        type=int,
+        default=200,
+        metavar="N",
+        help=f"stop after N stages after the ignition, integer in [1, {MAX_STAGES:,}] "
+        "(default: 200)",
+    )
+    p.add_argument(
         "--variant",
-        default="default",
+        default=None,
         choices=sorted(VARIANTS),
         metavar="NAME",
         help=f"how to read the article's numbers (default: default); one of "
@@ -72,15 +121,15 @@ def _add_run_options(p: argparse.ArgumentParser, verb: str) -> None:
         default=0,
         metavar="N",
         help="stages between a liquidation and the market maker's hedge of it, integer "
-        ">= 0 (default: 0 = same stage)",
+        f">= 0 and <= {MAX_LAG:,} (default: 0 = same stage)",
     )
     p.add_argument(
         "--passthrough",
         type=float,
-        default=1.0,
+        default=None,
         metavar="W",
         help="share of the liquidation engine's order that walks the order book, in "
-        "[0, 1] (default: 1)",
+        "[0, 1] (default: 1; one market only)",
     )
     p.add_argument(
         "--insurance-fund",
@@ -129,25 +178,60 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_ranges(args: argparse.Namespace) -> None:
+    # Bounds the models would reject anyway, checked first so that a huge --lag cannot
+    # allocate a hedge queue before the error.
+    if not 0 <= args.lag <= MAX_LAG:
+        raise _UsageError(f"argument --lag: must be an integer in [0, {MAX_LAG}], got {args.lag}")
+    if not 1 <= args.max_stages <= MAX_STAGES:
+        raise _UsageError(
+            f"argument --max-stages: must be an integer in [1, {MAX_STAGES}], got {args.max_stages}"
+        )
+    if args.markets == "one":
+        for opt, value in (("--venue", args.venue), ("--arbitrage", args.arbitrage)):
+            if value is not None:
+                raise _UsageError(f"argument {opt}: applies to --markets two only")
+    else:
+        if args.command != "rocket":
+            raise _UsageError("argument --markets: the crash is modelled on one market only")
+        for opt, value in (("--variant", args.variant), ("--passthrough", args.passthrough)):
+            if value is not None:
+                raise _UsageError(f"argument {opt}: applies to --markets one only")
+
+
 def _scenario(args: argparse.Namespace) -> Any:
     kwargs: dict[str, Any] = {
         "hedge_ratio": args.hedge_ratio,
         "lag": args.lag,
-        "perp_passthrough": args.passthrough,
         "ignition": args.ignition,
+        "max_stages": args.max_stages,
     }
     if args.insurance_fund is not None:
         kwargs["insurance_fund"] = args.insurance_fund
+    if args.markets == "two":
+        if args.arbitrage is not None:
+            kwargs["arbitrage_usd"] = args.arbitrage
+        return rocketcoin_two_market(args.venue or "binance", **kwargs)
+    kwargs["perp_passthrough"] = 1.0 if args.passthrough is None else args.passthrough
     build = rocketcoin if args.command == "rocket" else rocketcoin_crash
-    return build(args.variant, **kwargs)
+    return build(args.variant or "default", **kwargs)
 
 
 def _run(args: argparse.Namespace) -> str:
     if args.command == "variants":
         width = max(len(k) for k in VARIANTS)
         return "\n".join(f"{k:<{width}}  {v}" for k, v in VARIANTS.items())
+    _check_ranges(args)
     scenario = _scenario(args)
     result = scenario.run()
+    if args.markets == "two":
+        if args.json:
+            out = {"scenario": scenario.name, "venue": scenario.venue}
+            out.update(result.to_dict())
+            return json.dumps(out, allow_nan=False, indent=2)
+        return (
+            f"{scenario.name} [{scenario.venue}]: {scenario.description}\n\n{result.stage_table()}"
+        )
     if args.json:
         out = {"scenario": scenario.name, "variant": scenario.variant}
         out.update(result.to_dict())
@@ -175,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         text = _run(args)
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
-    except (_UsageError, PerpsbookError) as exc:
+    except (_UsageError, PerpsbookError, ArithmeticError, MemoryError) as exc:
         message = " ".join(str(exc).split())
         print(f"{PROG}: error: {message}", file=sys.stderr)
         return EXIT_USAGE

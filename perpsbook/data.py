@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from perpsbook.errors import InvalidInputError
+from perpsbook.errors import InvalidInputError, readonly
 
 __all__ = [
     "CASCADE_DAYS",
@@ -101,11 +101,6 @@ _DATA_DIR = "data"
 # --------------------------------------------------------------------------------------
 # Containers
 # --------------------------------------------------------------------------------------
-
-
-def _readonly(*arrays: np.ndarray) -> None:
-    for a in arrays:
-        a.flags.writeable = False
 
 
 @dataclass(frozen=True)
@@ -279,7 +274,8 @@ def _load_funding_cached(symbol: str) -> FundingHistory:
         mark_price=mark,
         has_mark=np.isfinite(mark),
     )
-    _readonly(out.time, out.time_raw, out.rate, out.mark_price, out.has_mark)
+    for a in (out.time, out.time_raw, out.rate, out.mark_price, out.has_mark):
+        readonly(a, a.dtype, copy=False)  # frozen in place: the arrays out holds
     return out
 
 
@@ -319,8 +315,10 @@ def _load_klines_cached(symbol: str) -> Klines:
         open_time=cols.pop("t").astype("datetime64[ms]"),
         **cols,
     )
-    _readonly(out.open_time, out.open, out.high, out.low, out.close)
-    _readonly(out.volume, out.quote_volume, out.trades)
+    for a in (out.open_time, out.open, out.high, out.low, out.close):
+        readonly(a, a.dtype, copy=False)
+    for a in (out.volume, out.quote_volume, out.trades):
+        readonly(a, a.dtype, copy=False)
     return out
 
 
@@ -1078,7 +1076,8 @@ def _figure_ledger_cached() -> FigureLedger:
     cols["value_high"] = np.array(
         [float(r["value_high"]) if r["value_high"] else np.nan for r in rows], dtype=np.float64
     )
-    _readonly(*cols.values())
+    for a in cols.values():
+        readonly(a, a.dtype, copy=False)
     return FigureLedger(**{name: cols[name] for name in _LEDGER_FIELDS})
 
 

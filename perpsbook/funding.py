@@ -49,12 +49,14 @@ from perpsbook.errors import (
     BookError,
     InsufficientLiquidityError,
     InvalidInputError,
+    as_float_array,
     check_finite,
     check_fraction,
     check_nonnegative,
     check_positive,
+    check_scalar,
     check_side,
-    check_sides,
+    side_array,
 )
 
 __all__ = [
@@ -462,10 +464,8 @@ def funding_rate(
 
 
 def _rate_bound(name: str, value: Any) -> float:
-    try:
-        v = float(value)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInputError(f"{name} must be a number, got {value!r}") from exc
+    # one real number; +-inf allowed (an infinite cap disables it), NaN refused below
+    v = check_scalar(name, value, as_float_array)
     if math.isnan(v):
         raise InvalidInputError(f"{name} must not be NaN, got {value!r}")
     return v
@@ -501,12 +501,6 @@ def funding_cap_from_mmr(mmr: Any, multiplier: float = CAP_MULTIPLIER) -> Any:
 # --------------------------------------------------------------------------- payments
 
 
-def _side_array(side: Any) -> Any:
-    if isinstance(side, str) or np.ndim(side) == 0:
-        return check_side(side.item() if isinstance(side, np.ndarray) else side)
-    return check_sides("side", side).astype(np.float64)
-
-
 def funding_payment(side: Any, size: Any, mark_price: Any, rate: Any) -> Any:
     """Funding paid by a position at one settlement, in USD (positive = the position pays).
 
@@ -532,7 +526,7 @@ def funding_payment(side: Any, size: Any, mark_price: Any, rate: Any) -> Any:
     float or ndarray
         USD paid (negative = received), broadcast over the inputs.
     """
-    s = _side_array(side)
+    s = side_array("side", side).astype(np.float64)
     q = check_nonnegative("size", size)
     m = check_positive("mark_price", mark_price)
     r = check_finite("rate", rate)

@@ -55,14 +55,17 @@ from perpsbook.book import Fill, OrderBook
 from perpsbook.errors import (
     InsufficientLiquidityError,
     InvalidInputError,
+    check_count,
     check_finite,
     check_fraction,
     check_nonnegative,
     check_positive,
+    check_scalar,
 )
 
 __all__ = [
     "HEDGE_RATIO_MAX",
+    "MAX_QUEUE_LAG",
     "HedgePath",
     "HedgeStep",
     "MarketMaker",
@@ -76,13 +79,27 @@ __all__ = [
 HEDGE_RATIO_MAX = 2.0
 """Largest hedge ratio accepted (over-hedging up to 2x is allowed for study)."""
 
+MAX_QUEUE_LAG = 2_000
+"""Largest lag (stages) of a :class:`MarketMaker` whose hedge queue this module builds.
+
+A :class:`MarketMakerState` keeps one queue slot per stage of lag, and
+:func:`market_maker_path` one row per stage (the schedule plus ``lag`` stages for the last
+hedge to come due), so :meth:`MarketMaker.initial_state` and :func:`market_maker_path`
+refuse a larger lag with :class:`~perpsbook.errors.InvalidInputError` instead of
+allocating memory (and time) in proportion to it: ``lag=10**6`` would cost gigabytes.
+:class:`MarketMaker` itself accepts any lag >= 0; the cascade (:mod:`perpsbook.cascade`)
+keeps its own queue as ``(due stage, coins)`` pairs and runs any lag in O(stages).
+"""
+
 _DUST = 1e-12  # relative size below which a position is floating-point dust
 
 
-def _scalar(name: str, check: Any, value: Any, **kw: Any) -> float:
-    if isinstance(value, (bool, str, bytes)) or np.ndim(value) != 0:
-        raise InvalidInputError(f"{name} must be a single number, got {value!r}")
-    return float(check(name, value, **kw))
+def _check_queue_lag(lag: int, where: str) -> None:
+    if lag > MAX_QUEUE_LAG:
+        raise InvalidInputError(
+            f"lag must be <= {MAX_QUEUE_LAG:,} stages for {where}, got {lag!r}: the hedge "
+            f"queue keeps one slot per stage of lag (a cascade run accepts any lag)"
+        )
 
 
 def _avg_cost(
@@ -122,7 +139,7 @@ class MarketMakerState:
     pending : tuple of float
         Spot coins to trade (+ buy, - sell) due 0, 1, ..., lag stages from ``stage``.
     stage : int
-        The stage whose :meth:`MarketMaker.hedge` call comes next.
+        The stage whose :meth:`MarketMaker.hedge` call comes next, an integer >= 0.
     perp_entry, spot_entry : float
         Average entry prices of the open positions, USD per coin (0 when flat).
     realised_pnl : float
@@ -159,16 +176,17 @@ class MarketMakerState:
             "perp_entry",
             "spot_entry",
         ):
-            object.__setattr__(self, name, _scalar(name, check_finite, getattr(self, name)))
-        fees = _scalar("fees_paid", check_nonnegative, self.fees_paid)
+            object.__setattr__(self, name, check_scalar(name, getattr(self, name)))
+        fees = check_scalar("fees_paid", self.fees_paid, check_nonnegative)
         object.__setattr__(self, "fees_paid", fees)
-        pending = tuple(float(x) for x in check_finite("pending", np.atleast_1d(self.pending)))
-        if len(pending) == 0:
-            raise InvalidInputError("pending must hold at least one stage (lag + 1 entries)")
-        object.__setattr__(self, "pending", pending)
-        if isinstance(self.stage, bool) or not isinstance(self.stage, (int, np.integer)):
-            raise InvalidInputError(f"stage must be an integer, got {self.stage!r}")
-        object.__setattr__(self, "stage", int(self.stage))
+        pending = np.atleast_1d(check_finite("pending", self.pending))
+        if pending.ndim != 1 or pending.size == 0:
+            raise InvalidInputError(
+                f"pending must be a non-empty 1-D sequence of coins (lag + 1 entries), got "
+                f"shape {pending.shape}"
+            )
+        object.__setattr__(self, "pending", tuple(pending.tolist()))
+        object.__setattr__(self, "stage", check_count("stage", self.stage, 0))
 
     @property
     def delta(self) -> float:
@@ -182,14 +200,14 @@ class MarketMakerState:
 
     def value(self, perp_mark: float, spot_price: float) -> float:
         """Mark-to-market value, USD: ``cash + perp * perp_mark + spot * spot_price``."""
-        pm = _scalar("perp_mark", check_positive, perp_mark)
-        sp = _scalar("spot_price", check_positive, spot_price)
+        pm = check_scalar("perp_mark", perp_mark, check_positive)
+        sp = check_scalar("spot_price", spot_price, check_positive)
         return self.cash + self.perp_position * pm + self.spot_position * sp
 
     def unrealised_pnl(self, perp_mark: float, spot_price: float) -> float:
         """USD of open-position PnL at the given prices (USD per coin)."""
-        pm = _scalar("perp_mark", check_positive, perp_mark)
-        sp = _scalar("spot_price", check_positive, spot_price)
+        pm = check_scalar("perp_mark", perp_mark, check_positive)
+        sp = check_scalar("spot_price", spot_price, check_positive)
         return self.perp_position * (pm - self.perp_entry) + self.spot_position * (
             sp - self.spot_entry
         )
@@ -241,6 +259,8 @@ class MarketMaker:
         [0, :data:`HEDGE_RATIO_MAX`]. Default 1 (full hedge).
     lag : int
         Stages between absorbing perp flow and executing its hedge, >= 0. Default 0.
+        :meth:`initial_state` and :func:`market_maker_path` need ``lag <=``
+        :data:`MAX_QUEUE_LAG` (one queue slot per stage of lag).
     inventory_limit : float or None
         Largest ``|perp + spot|`` (coins) the MM carries after a hedge step; excess is hedged
         at once (module docstring). None = no limit (default).
@@ -259,23 +279,27 @@ class MarketMaker:
     spot_fee_rate: float = 0.0
 
     def __post_init__(self) -> None:
-        h = _scalar("hedge_ratio", check_fraction, self.hedge_ratio, upper=HEDGE_RATIO_MAX)
+        h = check_scalar("hedge_ratio", self.hedge_ratio, check_fraction, upper=HEDGE_RATIO_MAX)
         object.__setattr__(self, "hedge_ratio", h)
-        lag = self.lag
-        if isinstance(lag, bool) or not isinstance(lag, (int, np.integer)) or lag < 0:
-            raise InvalidInputError(f"lag must be an integer number of stages >= 0, got {lag!r}")
-        object.__setattr__(self, "lag", int(lag))
+        object.__setattr__(self, "lag", check_count("lag", self.lag, 0))
         if self.inventory_limit is not None:
-            limit = _scalar("inventory_limit", check_nonnegative, self.inventory_limit)
+            limit = check_scalar("inventory_limit", self.inventory_limit, check_nonnegative)
             object.__setattr__(self, "inventory_limit", limit)
-        fee = _scalar("spot_fee_rate", check_finite, self.spot_fee_rate)
+        fee = check_scalar("spot_fee_rate", self.spot_fee_rate)
         if not 0.0 <= fee < 1.0:
             raise InvalidInputError(f"spot_fee_rate must lie in [0, 1), got {self.spot_fee_rate!r}")
         object.__setattr__(self, "spot_fee_rate", fee)
 
     def initial_state(self, cash: float = 0.0) -> MarketMakerState:
-        """A flat MM with ``cash`` USD and an empty hedge queue of ``lag + 1`` stages."""
-        c = _scalar("cash", check_finite, cash)
+        """A flat MM with ``cash`` USD and an empty hedge queue of ``lag + 1`` stages.
+
+        Raises
+        ------
+        InvalidInputError
+            ``cash`` not a finite number, or ``lag >`` :data:`MAX_QUEUE_LAG`.
+        """
+        _check_queue_lag(self.lag, "initial_state()")
+        c = check_scalar("cash", cash)
         return MarketMakerState(cash=c, initial_cash=c, pending=(0.0,) * (self.lag + 1))
 
     def _state(self, state: Any) -> MarketMakerState:
@@ -307,8 +331,8 @@ class MarketMaker:
             of ``hedge_ratio * perp_qty`` coins queued ``lag`` stages ahead.
         """
         st = self._state(state)
-        q = _scalar("perp_qty", check_finite, perp_qty)
-        p = _scalar("price", check_positive, price)
+        q = check_scalar("perp_qty", perp_qty)
+        p = check_scalar("price", price, check_positive)
         if q == 0.0:
             return st
         position, entry, realised = _avg_cost(st.perp_position, st.perp_entry, -q, p)
@@ -335,7 +359,8 @@ class MarketMaker:
             Spot book, prices USD per coin, sizes coins.
         stage : int, optional
             The stage being closed, >= ``state.stage`` (default ``state.stage``). Skipping
-            ahead executes everything due up to and including ``stage``.
+            ahead executes everything due up to and including ``stage``; it costs the
+            ``lag + 1`` queue slots, not the number of stages skipped.
 
         Returns
         -------
@@ -348,15 +373,13 @@ class MarketMaker:
             raise InvalidInputError(
                 f"spot_book must be an OrderBook, got {type(spot_book).__name__}"
             )
-        at = st.stage if stage is None else stage
-        if isinstance(at, bool) or not isinstance(at, (int, np.integer)) or at < st.stage:
-            raise InvalidInputError(
-                f"stage must be an integer >= state.stage ({st.stage}), got {stage!r}"
-            )
-        steps = int(at) - st.stage
-        queue = list(st.pending) + [0.0] * (steps + 1)
-        trade = math.fsum(queue[: steps + 1])
-        rest = queue[steps + 1 : steps + 1 + self.lag + 1]
+        at = st.stage if stage is None else check_count("stage", stage, st.stage)
+        steps = at - st.stage
+        # Everything due up to ``at`` trades now; the queue after it keeps lag + 1 slots.
+        # Only the lag + 1 slots held are touched, however far ``stage`` skips ahead.
+        trade = math.fsum(st.pending[: steps + 1])
+        rest = list(st.pending[steps + 1 :])
+        rest += [0.0] * (self.lag + 1 - len(rest))
         trade, rest = self._apply_limit(st, trade, rest)
 
         fill: Fill | None = None
@@ -370,7 +393,7 @@ class MarketMaker:
                 done = math.copysign(fill.qty, trade)
         unfilled = trade - done if fill is None or fill.unfilled > 0 else 0.0
         rest[0] += unfilled
-        new = replace(st, pending=tuple(rest), stage=int(at) + 1, unfilled_hedge=unfilled)
+        new = replace(st, pending=tuple(rest), stage=at + 1, unfilled_hedge=unfilled)
         if fill is not None:
             fee = self.spot_fee_rate * fill.notional
             position, entry, realised = _avg_cost(st.spot_position, st.spot_entry, done, fill.vwap)
@@ -548,11 +571,18 @@ def market_maker_path(
     Returns
     -------
     HedgePath
+
+    Raises
+    ------
+    InvalidInputError
+        Bad arguments, or ``market_maker.lag >`` :data:`MAX_QUEUE_LAG` (the path has one row
+        per stage, ``len(forced_usd) + lag`` of them).
     """
     if not isinstance(market_maker, MarketMaker):
         raise InvalidInputError(
             f"market_maker must be a MarketMaker, got {type(market_maker).__name__}"
         )
+    _check_queue_lag(market_maker.lag, "market_maker_path()")
     if not isinstance(book, OrderBook):
         raise InvalidInputError(
             f"book must be a perpsbook.book.OrderBook, got {type(book).__name__}"
@@ -560,7 +590,7 @@ def market_maker_path(
     usd = np.atleast_1d(np.asarray(check_nonnegative("forced_usd", forced_usd), dtype=float))
     if usd.ndim != 1 or usd.size == 0:
         raise InvalidInputError(f"forced_usd must be a non-empty 1-D array, got {usd.shape}")
-    p = float(book.best_ask if price is None else check_positive("price", price))
+    p = float(book.best_ask) if price is None else check_scalar("price", price, check_positive)
     n = usd.size + market_maker.lag
     schedule = np.concatenate([[0.0], usd, np.zeros(market_maker.lag)])
     rows = np.zeros((n + 1, 5))  # forced_qty, hedge_qty, hedge_usd, price, pnl

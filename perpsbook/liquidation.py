@@ -210,6 +210,7 @@ from perpsbook.errors import (
     check_finite,
     check_nonnegative,
     check_positive,
+    check_scalar,
 )
 from perpsbook.ledger import ENTRY_KINDS, INSTRUMENTS, LedgerEntries
 from perpsbook.margin import BINANCE, TierSchedule, Venue, liquidatable, venue_by_name
@@ -356,19 +357,19 @@ class LiquidationConfig:
         if self.liquidation_fee_rate is None:
             fee = venue.liquidation_fee_rate
         else:
-            fee = _scalar("liquidation_fee_rate", check_finite, self.liquidation_fee_rate)
+            fee = check_scalar("liquidation_fee_rate", self.liquidation_fee_rate, check_finite)
             if not 0.0 <= fee < 1.0:
                 raise InvalidInputError(f"liquidation_fee_rate must lie in [0, 1), got {fee!r}")
         object.__setattr__(self, "liquidation_fee_rate", float(fee))
         if self.partial_fraction is not None:
-            frac = _scalar("partial_fraction", check_finite, self.partial_fraction)
+            frac = check_scalar("partial_fraction", self.partial_fraction, check_finite)
             if not 0.0 < frac <= 1.0:
                 raise InvalidInputError(
                     f"partial_fraction must be None or lie in (0, 1], got {self.partial_fraction!r}"
                 )
             object.__setattr__(self, "partial_fraction", frac)
-        threshold = _scalar(
-            "partial_threshold_notional", check_nonnegative, self.partial_threshold_notional
+        threshold = check_scalar(
+            "partial_threshold_notional", self.partial_threshold_notional, check_nonnegative
         )
         object.__setattr__(self, "partial_threshold_notional", threshold)
         if not isinstance(self.adl, (bool, np.bool_)):
@@ -398,7 +399,7 @@ class LiquidationConfig:
         if fee_to not in FEE_DESTINATIONS:
             raise InvalidInputError(f"fee_to must be one of {FEE_DESTINATIONS}, got {fee_to!r}")
         object.__setattr__(self, "fee_to", fee_to)
-        frac = _scalar("backstop_fraction", check_finite, self.backstop_fraction)
+        frac = check_scalar("backstop_fraction", self.backstop_fraction, check_finite)
         if not 0.0 < frac <= 1.0:
             raise InvalidInputError(f"backstop_fraction must lie in (0, 1], got {frac!r}")
         object.__setattr__(self, "backstop_fraction", frac)
@@ -432,22 +433,8 @@ def _venue_policy(venue: Venue) -> str:
     return head if head in LIQUIDATION_POLICIES else "market"
 
 
-def _scalar(name: str, check: Any, value: Any) -> float:
-    if isinstance(value, (bool, str, bytes)) or np.ndim(value) != 0:
-        raise InvalidInputError(f"{name} must be a single number, got {value!r}")
-    return float(check(name, value))
-
-
-def _check_positions(positions: Any) -> Positions:
-    if not isinstance(positions, Positions):
-        raise InvalidInputError(
-            f"positions must be a perpsbook.positions.Positions, got {type(positions).__name__}"
-        )
-    return positions
-
-
 def _check_mark(mark_price: Any) -> float:
-    return _scalar("mark_price", check_positive, mark_price)
+    return check_scalar("mark_price", mark_price, check_positive)
 
 
 # --------------------------------------------------------------------------- ranking helpers
@@ -477,9 +464,13 @@ def liquidation_priority(
     ndarray of int64
         Position indices, first processed first.
     """
-    pos = _check_positions(positions)
+    pos = Positions.check(positions)
     mark = _check_mark(mark_price)
-    sel = _mask("mask", mask, pos.n, default=True)
+    if not isinstance(venue, Venue):
+        raise InvalidInputError(
+            f"venue must be a perpsbook.margin.Venue, got {type(venue).__name__}"
+        )
+    sel = pos.selection("mask", mask, default=True)
     idx = np.flatnonzero(sel).astype(np.int64)
     if idx.size == 0:
         return idx
@@ -488,18 +479,6 @@ def liquidation_priority(
     )
     depth = pos.side[idx] * (lp - mark)
     return idx[np.lexsort((idx, -depth))]
-
-
-def _mask(name: str, value: Any, n: int, *, default: bool) -> npt.NDArray[np.bool_]:
-    if value is None:
-        return np.full(n, default, dtype=bool)
-    arr = np.asarray(value)
-    if arr.dtype != bool or arr.shape != (n,):
-        raise InvalidInputError(
-            f"{name} must be a boolean array of shape ({n},), got dtype {arr.dtype} and shape "
-            f"{arr.shape}"
-        )
-    return arr
 
 
 # --------------------------------------------------------------------------- results
@@ -1088,18 +1067,20 @@ def liquidate(
         NaN/inf/<= 0 or not a single number, insurance fund NaN/inf/< 0, a malformed
         ``cooldown`` mask or ``config``.
     """
-    pos = _check_positions(positions)
+    pos = Positions.check(positions)
     mark = _check_mark(mark_price)
-    oracle = mark if oracle_price is None else _scalar("oracle_price", check_positive, oracle_price)
+    oracle = (
+        mark if oracle_price is None else check_scalar("oracle_price", oracle_price, check_positive)
+    )
     if not isinstance(book, OrderBook):
         raise InvalidInputError(
             f"book must be a perpsbook.book.OrderBook, got {type(book).__name__}"
         )
-    fund0 = _scalar("insurance_fund", check_nonnegative, insurance_fund)
+    fund0 = check_scalar("insurance_fund", insurance_fund, check_nonnegative)
     cfg = LiquidationConfig() if config is None else config
     if not isinstance(cfg, LiquidationConfig):
         raise InvalidInputError(f"config must be a LiquidationConfig, got {type(cfg).__name__}")
-    cool = _mask("cooldown", cooldown, pos.n, default=False)
+    cool = pos.selection("cooldown", cooldown, default=False)
     venue = cfg.venue
     n = pos.n
 

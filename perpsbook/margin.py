@@ -80,11 +80,13 @@ from perpsbook.errors import (
     InvalidInputError,
     LeverageError,
     ScheduleError,
+    as_float_array,
     check_finite,
     check_nonnegative,
     check_positive,
-    check_side,
-    check_sides,
+    check_scalar,
+    readonly,
+    side_array,
 )
 from perpsbook.positions import Positions
 
@@ -124,12 +126,6 @@ def _out(x: Any) -> FloatOrArray:
     if arr.ndim == 0:
         return bool(arr) if arr.dtype == bool else float(arr)
     return arr
-
-
-def _sides(side: Any) -> np.ndarray:
-    if isinstance(side, str):
-        return np.asarray(float(check_side(side)))
-    return check_sides("side", side).astype(np.float64)
 
 
 def _broadcast(**arrays: Any) -> list[np.ndarray]:
@@ -189,9 +185,9 @@ def _check_mmr(mmr: Any) -> np.ndarray:
 # --------------------------------------------------------------------------- tiers
 def _schedule_array(name: str, value: Any) -> np.ndarray:
     try:
-        arr = np.array(value, dtype=np.float64, ndmin=1)
-    except (TypeError, ValueError) as exc:
-        raise ScheduleError(f"{name} must be a 1-D array of numbers, got {value!r}") from exc
+        arr = np.atleast_1d(as_float_array(name, value))
+    except InvalidInputError as exc:  # a schedule's own error class, same message
+        raise ScheduleError(str(exc)) from exc
     if arr.ndim != 1 or arr.size == 0:
         raise ScheduleError(f"{name} must be a non-empty 1-D array, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
@@ -241,12 +237,6 @@ def maintenance_amounts(floors: Any, rates: Any) -> npt.NDArray[np.float64]:
     if not np.all((r >= 0) & (r < 1)):
         raise ScheduleError(f"rates must lie in [0, 1), got {r.tolist()}")
     return np.concatenate([[0.0], np.cumsum(f[1:] * np.diff(r))])
-
-
-def _frozen(arr: np.ndarray) -> np.ndarray:
-    out = np.array(arr, dtype=np.float64, copy=True)
-    out.flags.writeable = False
-    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -317,11 +307,12 @@ class TierSchedule:
                 f"{imr[k]:.4%} at its max leverage {lev[k]:g}x, or a position opened at max "
                 f"leverage would be liquidatable at once"
             )
-        if isinstance(self.max_notional, (bool, str, bytes)) or np.ndim(self.max_notional) != 0:
+        try:
+            max_notional = check_scalar("max_notional", self.max_notional, as_float_array)
+        except InvalidInputError as exc:
             raise ScheduleError(
                 f"max_notional must be a single number of USD, got {self.max_notional!r}"
-            )
-        max_notional = float(self.max_notional)
+            ) from exc
         if math.isnan(max_notional) or max_notional <= floors[-1]:
             raise ScheduleError(
                 f"max_notional must exceed the last floor {floors[-1]:,.2f} USD, got "
@@ -329,11 +320,11 @@ class TierSchedule:
             )
         if not isinstance(self.name, str):
             raise ScheduleError(f"name must be a string, got {self.name!r}")
-        object.__setattr__(self, "floors", _frozen(floors))
-        object.__setattr__(self, "mmr", _frozen(mmr))
-        object.__setattr__(self, "max_leverage", _frozen(lev))
+        object.__setattr__(self, "floors", readonly(floors))
+        object.__setattr__(self, "mmr", readonly(mmr))
+        object.__setattr__(self, "max_leverage", readonly(lev))
         object.__setattr__(self, "max_notional", max_notional)
-        object.__setattr__(self, "maintenance_amount", _frozen(maintenance_amounts(floors, mmr)))
+        object.__setattr__(self, "maintenance_amount", readonly(maintenance_amounts(floors, mmr)))
 
     # ------------------------------------------------------------ constructors
     @classmethod
@@ -353,6 +344,8 @@ class TierSchedule:
     ) -> TierSchedule:
         """Hyperliquid-style schedule: ``mmr = 1 / (2 * max_leverage)`` in every bracket [H2]."""
         lev = _schedule_array("max_leverage", max_leverage)
+        if not np.all(lev >= 1):  # before 0.5 / lev divides by zero or overflows
+            raise ScheduleError(f"max_leverage must be >= 1, got {lev.tolist()}")
         return cls(floors, 0.5 / lev, lev, name, max_notional)
 
     # ------------------------------------------------------------ lookups
@@ -539,7 +532,7 @@ def bankruptcy_price(side: Any, size: Any, entry_price: Any, margin: Any) -> Flo
         gets a value <= 0 -- a 1x long has bankruptcy price exactly 0 and can never go
         bankrupt.
     """
-    sd = _sides(side)
+    sd = side_array("side", side).astype(np.float64)
     s = np.asarray(check_positive("size", size))
     e = np.asarray(check_positive("entry_price", entry_price))
     m = np.asarray(check_nonnegative("margin", margin))
@@ -557,7 +550,7 @@ def _cross_inputs(
     other_maintenance: Any,
     other_upnl: Any,
 ) -> tuple[np.ndarray, ...]:
-    sd = _sides(side)
+    sd = side_array("side", side).astype(np.float64)
     s = np.asarray(check_positive("size", size))
     e = np.asarray(check_positive("entry_price", entry_price))
     wb = np.asarray(check_nonnegative("wallet_balance", wallet_balance))
@@ -750,12 +743,14 @@ class Venue:
             raise InvalidInputError(
                 f"schedule must be a TierSchedule, got {type(self.schedule).__name__}"
             )
+        if not isinstance(self.source, str):
+            raise InvalidInputError(
+                f"source must be a string (document and date of the parameters), got "
+                f"{self.source!r}"
+            )
         if self.mm_basis not in MM_BASES:
             raise InvalidInputError(f"mm_basis must be one of {MM_BASES}, got {self.mm_basis!r}")
-        fee = self.liquidation_fee_rate
-        if isinstance(fee, (bool, str, bytes)) or np.ndim(fee) != 0:
-            raise InvalidInputError(f"liquidation_fee_rate must be a single number, got {fee!r}")
-        fee = check_finite("liquidation_fee_rate", fee)
+        fee = check_scalar("liquidation_fee_rate", self.liquidation_fee_rate)
         if not 0 <= fee < 1:
             raise InvalidInputError(f"liquidation_fee_rate must lie in [0, 1), got {fee!r}")
         object.__setattr__(self, "liquidation_fee_rate", float(fee))
@@ -784,7 +779,7 @@ class Venue:
         Pass the mark price for ``"liquidation"`` / ``"half_initial"`` venues and the entry
         price for ``"entry"`` venues (or use :meth:`is_liquidatable`, which does this).
         """
-        _sides(side)
+        side_array("side", side)
         return maintenance_margin(size, price, self.schedule)
 
     def liquidation_price(
@@ -811,7 +806,7 @@ class Venue:
 
     def maintenance_at(self, side: Any, size: Any, entry_price: Any, mark: Any) -> FloatOrArray:
         """Maintenance margin (USD) the venue requires at mark price ``mark`` (USD/coin)."""
-        _sides(side)
+        side_array("side", side)
         s, e, mk = _broadcast(
             size=check_positive("size", size),
             entry_price=check_positive("entry_price", entry_price),
@@ -851,7 +846,7 @@ class Venue:
     @staticmethod
     def _isolated(side: Any, size: Any, entry_price: Any, margin: Any) -> list[np.ndarray]:
         return _broadcast(
-            side=_sides(side),
+            side=side_array("side", side).astype(np.float64),
             size=check_positive("size", size),
             entry_price=check_positive("entry_price", entry_price),
             margin=check_nonnegative("margin", margin),
@@ -1003,10 +998,6 @@ def venue_by_name(name: str) -> Venue:
 
 
 # --------------------------------------------------------------------------- positions
-def _check_positions(positions: Any) -> Positions:
-    if not isinstance(positions, Positions):
-        raise InvalidInputError(f"positions must be a Positions, got {type(positions).__name__}")
-    return positions
 
 
 def _as_array(x: Any) -> npt.NDArray[Any]:
@@ -1015,26 +1006,26 @@ def _as_array(x: Any) -> npt.NDArray[Any]:
 
 def liquidation_prices(positions: Positions, venue: Venue) -> npt.NDArray[np.float64]:
     """Isolated liquidation price (USD per coin) of every position, shape (N,)."""
-    p = _check_positions(positions)
+    p = Positions.check(positions)
     venue = _check_venue(venue)
     return _as_array(venue.liquidation_price(p.side, p.size, p.entry_price, p.margin))
 
 
 def bankruptcy_prices(positions: Positions) -> npt.NDArray[np.float64]:
     """Bankruptcy price (USD per coin) of every position, shape (N,)."""
-    p = _check_positions(positions)
+    p = Positions.check(positions)
     return _as_array(bankruptcy_price(p.side, p.size, p.entry_price, p.margin))
 
 
 def maintenance_margins(positions: Positions, venue: Venue, mark: Any) -> npt.NDArray[np.float64]:
     """Maintenance margin (USD) the venue requires of every position at ``mark``, shape (N,)."""
-    p = _check_positions(positions)
+    p = Positions.check(positions)
     venue = _check_venue(venue)
     return _as_array(venue.maintenance_at(p.side, p.size, p.entry_price, mark))
 
 
 def liquidatable(positions: Positions, venue: Venue, mark: Any) -> npt.NDArray[np.bool_]:
     """Boolean mask (N,) of positions at or below maintenance at mark price ``mark`` (USD/coin)."""
-    p = _check_positions(positions)
+    p = Positions.check(positions)
     venue = _check_venue(venue)
     return _as_array(venue.is_liquidatable(p.side, p.size, p.entry_price, p.margin, mark))

@@ -24,8 +24,8 @@ from perpsbook.errors import (
     check_finite,
     check_nonnegative,
     check_positive,
-    check_side,
-    check_sides,
+    readonly,
+    side_array,
 )
 
 __all__ = ["Positions"]
@@ -34,7 +34,12 @@ _FIELDS = ("side", "size", "entry_price", "margin")
 
 
 def _one_d(name: str, value: Any) -> np.ndarray:
-    arr = np.asarray(value)
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # ragged nested lists
+        raise InvalidInputError(
+            f"{name} must be a scalar or a 1-D array, got a ragged sequence {value!r:.60}"
+        ) from exc
     if arr.ndim > 1:
         raise InvalidInputError(
             f"{name} must be a scalar or a 1-D array, got an array of shape {arr.shape}"
@@ -49,18 +54,6 @@ def _common_length(arrays: dict[str, np.ndarray]) -> int:
         shown = ", ".join(f"{k}={v}" for k, v in lengths.items())
         raise InvalidInputError(f"position arrays must all have the same length, got {shown}")
     return distinct.pop() if distinct else 1
-
-
-def _sides(value: Any) -> np.ndarray:
-    if isinstance(value, str):
-        return np.asarray(check_side(value), dtype=np.int8)
-    return check_sides("side", _one_d("side", value))
-
-
-def _frozen(arr: np.ndarray, n: int, dtype: Any) -> np.ndarray:
-    out = np.array(np.broadcast_to(arr, (n,)), dtype=dtype, copy=True)
-    out.flags.writeable = False
-    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,7 +95,7 @@ class Positions:
 
     def __post_init__(self) -> None:
         raw = {
-            "side": _sides(self.side),
+            "side": _one_d("side", side_array("side", self.side)),
             "size": _one_d("size", check_positive("size", self.size)),
             "entry_price": _one_d("entry_price", check_positive("entry_price", self.entry_price)),
             "margin": _one_d("margin", check_nonnegative("margin", self.margin)),
@@ -110,7 +103,8 @@ class Positions:
         n = _common_length(raw)
         dtypes = {"side": np.int8}
         for name, arr in raw.items():
-            object.__setattr__(self, name, _frozen(arr, n, dtypes.get(name, np.float64)))
+            frozen = readonly(np.broadcast_to(arr, (n,)), dtypes.get(name, np.float64))
+            object.__setattr__(self, name, frozen)
 
     # ----------------------------------------------------------------- constructors
     @classmethod
@@ -151,6 +145,40 @@ class Positions:
             ) from exc
         return cls(side=side, size=sz, entry_price=px, margin=margin)
 
+    @staticmethod
+    def check(value: Any, name: str = "positions") -> Positions:
+        """Return ``value`` if it is a :class:`Positions`, else raise InvalidInputError.
+
+        The one check the functions that take positions (margin, ADL, liquidation) share;
+        the message names ``name`` and the type received.
+        """
+        if not isinstance(value, Positions):
+            raise InvalidInputError(
+                f"{name} must be a perpsbook.positions.Positions, got {type(value).__name__}"
+            )
+        return value
+
+    def selection(self, name: str, value: Any, *, default: bool) -> npt.NDArray[np.bool_]:
+        """A boolean array (N,) over these positions: ``value``, or all ``default`` if None.
+
+        Raises InvalidInputError naming ``name`` unless ``value`` is None or a bool array of
+        shape (N,) (integer indices are not accepted: a mask says yes/no per position).
+        """
+        if not isinstance(default, (bool, np.bool_)):
+            raise InvalidInputError(f"default must be True or False, got {default!r}")
+        if value is None:
+            return np.full(self.n, default, dtype=bool)
+        try:
+            arr = np.asarray(value)
+        except (TypeError, ValueError):  # ragged nested lists
+            arr = np.asarray(None)
+        if arr.dtype != bool or arr.shape != (self.n,):
+            raise InvalidInputError(
+                f"{name} must be a boolean array of shape ({self.n},), got dtype {arr.dtype} "
+                f"and shape {arr.shape}"
+            )
+        return arr
+
     @classmethod
     def empty(cls) -> Positions:
         """An empty container (N = 0)."""
@@ -164,6 +192,11 @@ class Positions:
     @classmethod
     def concat(cls, items: Iterable[Positions]) -> Positions:
         """Join several containers end to end (order preserved); no items -> empty."""
+        if isinstance(items, (Positions, str, bytes)) or not isinstance(items, Iterable):
+            raise InvalidInputError(
+                f"items must be an iterable of Positions (a list or tuple), got "
+                f"{type(items).__name__}"
+            )
         parts = list(items)
         for p in parts:
             if not isinstance(p, Positions):
@@ -227,7 +260,7 @@ class Positions:
         if isinstance(indices, slice):
             idx: Any = indices
         else:
-            idx = np.asarray(indices)
+            idx = _one_d("indices", indices)
             if idx.dtype == bool:
                 if idx.shape != (self.n,):
                     raise InvalidInputError(

@@ -536,3 +536,211 @@ def order_book_profiles(scale: float = 1.0) -> dict[str, OrderBook]:
         key: OrderBook(b.bid_prices, b.bid_sizes * s, b.ask_prices, b.ask_sizes * s)
         for key, b in _order_book_ladders().items()
     }
+
+
+# ======================================================================================
+# RocketCoin on two markets (perpsbook.twomarket)
+# ======================================================================================
+
+from dataclasses import replace as _replace  # noqa: E402
+
+from perpsbook.liquidation import LiquidationConfig  # noqa: E402
+from perpsbook.margin import venue_by_name  # noqa: E402
+from perpsbook.markets import MarkRule  # noqa: E402
+from perpsbook.positions import Positions  # noqa: E402
+from perpsbook.twomarket import (  # noqa: E402
+    TwoMarketParams,
+    TwoMarketResult,
+    positions_at_triggers,
+    run_two_market,
+)
+
+__all__ += ["TWO_MARKET_VENUES", "TwoMarketScenario", "rocketcoin_two_market"]
+
+TWO_MARKET_VENUES = ("binance", "bybit", "hyperliquid")
+"""Venues :func:`rocketcoin_two_market` builds RocketCoin for."""
+
+_VENUE_MARK = {"binance": "binance", "bybit": "binance", "hyperliquid": "hyperliquid"}
+_SHORT_ENTRY = 10.0  # USD per coin: the crowd shorted the new coin at its listing price
+_LONG_LEVERAGE = 2.0  # the opposite side (ADL counterparties), opened at the same price
+_N_LONGS = 10
+
+
+@dataclass(frozen=True, eq=False)
+class TwoMarketScenario:
+    """A ready-to-run two-market cascade (:mod:`perpsbook.twomarket`).
+
+    Attributes
+    ----------
+    name, venue, description : str
+    spot_book, perp_book : OrderBook
+        USD per coin, coins.
+    positions : Positions
+        The shorts (rows ``0 .. n_shorts-1``, trigger order) and then the longs that are
+        the ADL counterparties.
+    tranche_of : ndarray of int64
+        Tranche (0..4 for $11..$15) of each short.
+    params : TwoMarketParams
+    facts : Mapping
+    """
+
+    name: str
+    venue: str
+    description: str
+    spot_book: OrderBook
+    perp_book: OrderBook
+    positions: Positions
+    tranche_of: np.ndarray
+    params: TwoMarketParams
+    facts: Mapping[str, float]
+
+    def run(self) -> TwoMarketResult:
+        """Run it (:func:`perpsbook.twomarket.run_two_market`)."""
+        return run_two_market(self.spot_book, self.perp_book, self.positions, self.params)
+
+    def with_params(self, **changes: Any) -> TwoMarketScenario:
+        """The same scenario with some :class:`TwoMarketParams` fields changed."""
+        return _replace(self, params=self.params.replace(**changes))
+
+    def __repr__(self) -> str:
+        return f"TwoMarketScenario({self.name}, venue={self.venue!r}: {self.description})"
+
+
+def rocketcoin_two_market(
+    venue: str = "binance",
+    *,
+    ignition: float | None = None,
+    ignition_qty: float | None = None,
+    hedge_ratio: float = 1.0,
+    lag: int = 0,
+    inventory_limit: float | None = None,
+    arbitrage_usd: float = 0.0,
+    arbitrage_threshold: float = 0.001,
+    mm_repost: float = 0.0,
+    spot_refill: float = 0.0,
+    withdrawal: float = 0.0,
+    mark: str | MarkRule | None = None,
+    basis_weight: float = 0.5,
+    insurance_fund: float = DEFAULT_INSURANCE_FUND,
+    positions_per_tranche: int = 10,
+    stage_seconds: float | None = None,
+    liquidation: LiquidationConfig | None = None,
+    max_stages: int = 200,
+) -> TwoMarketScenario:
+    """RocketCoin (RKT) on a spot book and a perp book, liquidated as ``venue`` does.
+
+    The same coin as :func:`rocketcoin` (default reading): the spot book is the default
+    RKT ladder; the market maker quotes the perp with a ladder of the same shape, centred
+    on the index (so after the ignition it sits about $1 higher). The article's five
+    tranches ($1M, $1.5M, $2M, $2.5M, $3M at $11 .. $15, 748,327 RKT) are shorts opened at
+    $10, each tranche split into ``positions_per_tranche`` equal positions whose margin
+    puts the venue's own liquidation price exactly at the tranche's trigger
+    (:func:`perpsbook.twomarket.positions_at_triggers`): the venue's maintenance tiers
+    set their bankruptcy prices, so the fund's take differs by venue. The opposite side,
+    as many coins of longs at $10 and 2x leverage in ten positions, are the ADL
+    counterparties. Liquidations follow ``LiquidationConfig.for_venue(venue)``; the mark
+    is Binance's rule for Binance (and Bybit, whose mark price is not modelled separately)
+    and Hyperliquid's for Hyperliquid, with the external CEX perps trading at the index.
+
+    Why :func:`rocketcoin` stays the one-ladder model: see :mod:`perpsbook.twomarket`.
+
+    Parameters
+    ----------
+    venue : {"binance", "bybit", "hyperliquid"}
+    ignition, ignition_qty : float, optional
+        USD (default $200,000) or coins of the ignition spot buy.
+    hedge_ratio, lag, inventory_limit, arbitrage_usd, arbitrage_threshold, mm_repost,
+    spot_refill, withdrawal, stage_seconds, max_stages
+        See :class:`perpsbook.twomarket.TwoMarketParams`.
+    mark : str or MarkRule, optional
+        Override the venue's mark rule.
+    basis_weight : float, default 0.5
+        Weight of the newest stage in the mark's averages, (0, 1].
+    insurance_fund : float, default 500,000
+        USD.
+    positions_per_tranche : int, default 10
+    liquidation : LiquidationConfig, optional
+        Override ``LiquidationConfig.for_venue(venue)``.
+
+    Returns
+    -------
+    TwoMarketScenario
+
+    Raises
+    ------
+    InvalidInputError
+        Unknown venue or a bad parameter (message names it).
+    """
+    if not isinstance(venue, str) or venue.strip().lower() not in TWO_MARKET_VENUES:
+        raise InvalidInputError(f"venue must be one of {TWO_MARKET_VENUES}, got {venue!r}")
+    key = venue.strip().lower()
+    v = venue_by_name(key)
+    if (
+        isinstance(positions_per_tranche, bool)
+        or not isinstance(positions_per_tranche, (int, np.integer))
+        or not 1 <= positions_per_tranche <= 10_000
+    ):
+        raise InvalidInputError(
+            f"positions_per_tranche must be an integer in [1, 10000], got {positions_per_tranche!r}"
+        )
+    if ignition is not None and ignition_qty is not None:
+        raise InvalidInputError(
+            f"give at most one of ignition (USD) and ignition_qty (coins), got {ignition!r} "
+            f"and {ignition_qty!r}"
+        )
+    if ignition is None and ignition_qty is None:
+        ignition = RKT_FACTS["article_ignition_usd"]
+    if mark is None:
+        ext = "index" if key == "hyperliquid" else None
+        mark = MarkRule(_VENUE_MARK[key], basis_weight=basis_weight, external_perp=ext)
+    cfg = LiquidationConfig.for_venue(v) if liquidation is None else liquidation
+    tranches = _rkt_tranches("default")
+    shorts, which = positions_at_triggers(
+        tranches.trigger_price,
+        tranches.size,
+        v,
+        side=-1,
+        entry_price=_SHORT_ENTRY,
+        n_per_trigger=positions_per_tranche,
+    )
+    total = float(np.sum(shorts.size))
+    longs = Positions.from_leverage(
+        1, np.full(_N_LONGS, total / _N_LONGS), _SHORT_ENTRY, _LONG_LEVERAGE
+    )
+    positions = Positions.concat([shorts, longs])
+    params = TwoMarketParams(
+        ignition_notional=ignition,
+        ignition_qty=ignition_qty,
+        hedge_ratio=hedge_ratio,
+        lag=lag,
+        inventory_limit=inventory_limit,
+        mm_repost=mm_repost,
+        spot_refill=spot_refill,
+        withdrawal=withdrawal,
+        arbitrage_usd=arbitrage_usd,
+        arbitrage_threshold=arbitrage_threshold,
+        mark=mark,
+        liquidation=cfg,
+        insurance_fund=insurance_fund,
+        stage_seconds=stage_seconds,
+        max_stages=max_stages,
+    )
+    book = _rkt_book("default")
+    facts = dict(RKT_FACTS)
+    facts.update(
+        tranche_coins=total,
+        n_shorts=float(shorts.n),
+        n_longs=float(longs.n),
+        insurance_fund=float(insurance_fund),
+    )
+    return TwoMarketScenario(
+        name="rocketcoin_two_market",
+        venue=key,
+        description=(f"RKT on a spot and a perp book, {key} mark price and liquidation rules"),
+        spot_book=book,
+        perp_book=book,
+        positions=positions,
+        tranche_of=which,
+        params=params,
+        facts=MappingProxyType(facts),
+    )

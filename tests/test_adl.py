@@ -169,3 +169,34 @@ def test_property_allocation_is_within_eligible_size_and_mirror_symmetric(rows, 
         assert cp_m.tolist() == cp.tolist()
         np.testing.assert_allclose(coins_m, coins)
     assert not np.any(np.isnan(adl_scores(pos, 100.0, policy=policy, venue=BINANCE)))
+
+
+def test_tiny_mark_scores_are_finite_for_every_policy():
+    # Issue 7: mark 5e-324 overflowed Hyperliquid's entry / mark for the shorts to +inf.
+    # The shorts are in profit (finite scores); the long is not (-inf, documented).
+    pos = Positions.from_leverage([1, -1, -1], [1.0, 2.0, 3.0], [10.0, 10.0, 10.0], [5, 10, 20])
+    for policy in ADL_POLICIES:
+        for mark in (5e-324, 1e-300):
+            s = adl_scores(pos, mark, policy=policy)
+            assert s[0] == -np.inf and np.all(np.isfinite(s[1:])), (policy, mark, s)
+    # the short form entry * size / equity equals (entry / mark) * notional / equity
+    s = adl_scores(pos, 9.0, policy="hyperliquid")
+    equity = pos.equity(9.0)
+    np.testing.assert_allclose(s[1:], (10.0 / 9.0) * pos.size[1:] * 9.0 / equity[1:], rtol=1e-14)
+
+
+def test_adl_helpers_name_their_bad_arguments():
+    with pytest.raises(InvalidInputError, match="x_max must be a single real number"):
+        min_adl_quantity(lambda xs: xs - 1.0, [[1.0], [2.0, 3.0]], 1)
+    with pytest.raises(InvalidInputError, match="n_events"):
+        min_adl_quantity(lambda xs: xs - 1.0, 2.0, 10**400 * -1)
+    with pytest.raises(InvalidInputError, match="one fund"):
+        min_adl_quantity(lambda xs: np.zeros(3) - 1.0, 2.0, 1)
+    with pytest.raises(InvalidInputError, match="fund_at"):
+        min_adl_quantity(lambda xs: ["a"] * xs.size, 2.0, 1)
+    with pytest.raises(InvalidInputError, match="xs must be >= 0"):
+        adl_book_orders([1.0, 2.0], [1.0, 1.0], [-0.5])
+    with pytest.raises(InvalidInputError, match="cap"):
+        adl_book_orders([1.0, 2.0], [[1.0], [1.0, 2.0]], [0.5])
+    with pytest.raises(InvalidInputError, match="mark_price"):
+        adl_ranking(Positions([1], [1.0], [10.0], [1.0]), [[1.0], [2.0, 3.0]])

@@ -148,3 +148,78 @@ def test_subprocess_help_and_crash_text():
     assert proc.returncode == 0 and "crash" in proc.stdout
     proc = run_cli("crash")
     assert proc.returncode == 0 and "forced selling" in proc.stdout
+
+
+# --------------------------------------------------------------------------- two markets
+
+TWO_TOP_KEYS = {"final_spot", "final_perp", "final_mark", "amplification", "ledger_imbalance"}
+TWO_STAGE_KEYS = {"spot_after", "perp_after", "index_after", "mark_after"}
+
+
+@pytest.mark.parametrize("venue", ["binance", "bybit", "hyperliquid"])
+def test_two_markets_json_per_venue(venue, capsys):
+    assert main(["rocket", "--markets", "two", "--venue", venue, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["markets"] == "two" and data["venue"] == venue
+    assert set(data) >= TWO_TOP_KEYS
+    assert all(set(s) >= TWO_STAGE_KEYS for s in data["stages"])
+    assert abs(data["ledger_imbalance"]) < 1e-6
+    assert data["final_spot"] > 11.0  # hedges carried the squeeze into spot (ignition: 11)
+
+
+def test_two_markets_without_hedges_or_arbitrage_spot_stays(capsys):
+    argv = ["rocket", "--markets", "two", "--hedge-ratio", "0", "--arbitrage", "0", "--json"]
+    assert main(argv) == 0
+    data = json.loads(capsys.readouterr().out)
+    spots = [s["spot_after"] for s in data["stages"]]
+    assert all(p == spots[0] for p in spots)
+    assert data["final_perp"] > data["final_spot"]
+    assert main([*argv[:-1], "--arbitrage", "300000", "--json"]) == 0
+    arb = json.loads(capsys.readouterr().out)
+    assert arb["final_spot"] > data["final_spot"]
+
+
+def test_two_markets_text_and_max_stages(capsys):
+    assert main(["rocket", "--markets", "two", "--max-stages", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("rocketcoin_two_market [binance]")
+    assert "mark" in out and "stopped after max_stages=2" in out
+
+
+def test_markets_one_is_the_default(capsys):
+    assert main(["rocket", "--json"]) == 0
+    default = capsys.readouterr().out
+    assert main(["rocket", "--markets", "one", "--json"]) == 0
+    assert capsys.readouterr().out == default
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["rocket", "--markets", "three"],
+        ["rocket", "--markets", "two", "--venue", "ftx"],
+        ["rocket", "--markets", "two", "--arbitrage", "nan"],
+        ["rocket", "--markets", "two", "--arbitrage", "-1"],
+        ["rocket", "--markets", "two", "--lag", "99999999999999999999"],
+        ["rocket", "--lag", "1000000000"],
+        ["rocket", "--max-stages", "0"],
+        ["rocket", "--markets", "two", "--max-stages", "inf"],
+        ["rocket", "--markets", "two", "--ignition", "inf"],
+        ["rocket", "--markets", "two", "--hedge-ratio", "nan"],
+        ["rocket", "--markets", "two", "--variant", "coins"],
+        ["rocket", "--venue", "bybit"],
+        ["crash", "--markets", "two"],
+    ],
+)
+def test_two_markets_bad_values_exit_2_with_one_line(argv, capsys):
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("perpsbook: error: ")
+
+
+def test_subprocess_two_markets_huge_lag_is_one_line():
+    proc = run_cli("rocket", "--markets", "two", "--lag", "99999999999999999999")
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1 and "--lag" in proc.stderr

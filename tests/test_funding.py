@@ -685,3 +685,12 @@ def test_shapes_that_do_not_broadcast_are_named_and_tiny_inputs_do_not_overflow(
         impact_margin_notional(5e-324)
     with pytest.raises(InvalidInputError, match="impact_bid"):
         premium_index([1.0, 2.0], [1.0, 2.0, 3.0], 1.0)
+
+
+def test_ragged_and_mismatched_sides_are_named():
+    with pytest.raises(InvalidSideError, match="side"):
+        funding_payment([[1], [1, -1]], 1.0, 10.0, 0.001)
+    with pytest.raises(InvalidInputError, match="broadcast"):
+        funding_payment([1, -1], [1.0, 2.0, 3.0], 10.0, 0.001)
+    assert funding_payment("short", 2.0, 10.0, 0.001) == pytest.approx(-0.02)
+    np.testing.assert_allclose(funding_payment([1, -1], 2.0, 10.0, 0.001), [0.02, -0.02])

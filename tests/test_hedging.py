@@ -503,3 +503,92 @@ def test_wrong_book_objects_are_named():
         forced_buy_prices(None, 1.0, 1.0)
     with pytest.raises(InvalidInputError, match="book must be"):
         market_maker_path(MarketMaker(), None, [1.0])
+
+
+# --------------------------------------------------------------------------- issue 7 hardening
+def _hedging_digest() -> str:
+    """SHA-256 of every float of a grid of paths and a hand-driven absorb/hedge sequence."""
+    import hashlib
+
+    h = hashlib.sha256()
+    schedule = [3e5, 0.0, 1.2e6, 4e5, 7e5]
+    for lag in (0, 1, 2, 3, 5):
+        for ratio in (0.5, 1.0, 1.7):
+            for limit in (None, 0.0, 20_000.0, 90_000.0):
+                path = market_maker_path(MarketMaker(ratio, lag, limit, 0.001), _deep(), schedule)
+                for name in (
+                    "forced_qty",
+                    "hedge_qty",
+                    "hedge_usd",
+                    "price",
+                    "perp_position",
+                    "spot_position",
+                    "cash",
+                    "pnl",
+                ):
+                    h.update(np.ascontiguousarray(getattr(path, name)).tobytes())
+    small = OrderBook.from_levels(bids=[(9.0, 3.0)], asks=[(10.0, 5.0), (11.0, 10.0)])
+    steps = [(4.0, 0), (-2.5, 1), (6.0, 0), (0.0, 3), (-9.0, 0), (1.0, 2)]
+    for lag in (0, 1, 2, 4):
+        mm = MarketMaker(1.3, lag, 2.5, 0.002)
+        s, b = mm.initial_state(100.0), small
+        for k, (q, skip) in enumerate(steps):
+            s = mm.absorb(s, q, 10.0 + k)
+            s, _, b = mm.hedge(s, b, s.stage + skip)
+            fields = [s.perp_position, s.spot_position, s.cash, s.realised_pnl, s.fees_paid]
+            h.update(np.array([*fields, s.unfilled_hedge, *s.pending, s.stage]).tobytes())
+    return h.hexdigest()
+
+
+def test_queue_rewrite_is_bit_identical_for_normal_lags():
+    # Digest computed with the code before the issue-7 rewrite of MarketMaker.hedge (main at
+    # a7da423): lags 0-5, inventory limits, fees, skipped stages and a dry bid side.
+    assert _hedging_digest() == "d36ce7f567b85aa3dc29a06b9c10a910ad3dc2c4175c107f5e814049d9c88c10"
+
+
+def test_huge_lag_is_refused_where_the_queue_would_be_built():
+    from perpsbook.hedging import MAX_QUEUE_LAG
+
+    huge = MarketMaker(1.0, lag=10**20)  # the cascade keeps its own queue: any lag is valid
+    assert huge.lag == 10**20
+    with pytest.raises(InvalidInputError, match=r"lag must be <= 2,000 .*initial_state"):
+        huge.initial_state()
+    with pytest.raises(InvalidInputError, match=r"lag must be <= .*market_maker_path"):
+        market_maker_path(MarketMaker(1.0, lag=MAX_QUEUE_LAG + 1), _ladder(), [11.0])
+    path = market_maker_path(MarketMaker(1.0, lag=MAX_QUEUE_LAG), _deep(), [1e5])
+    assert path.stage.size == MAX_QUEUE_LAG + 2
+    assert path.hedge_qty[-1] > 0 and np.count_nonzero(path.hedge_qty) == 1
+
+
+def test_hedge_far_ahead_costs_the_queue_not_the_skip():
+    mm = MarketMaker(1.0, lag=2)
+    s = mm.absorb(mm.initial_state(), 3.0, 10.0)
+    near = mm.hedge(s, spot(), s.stage + 2)
+    far = mm.hedge(s, spot(), 10**12)  # was a list of 10**12 zeros
+    assert far.state.stage == 10**12 + 1 and far.state.pending == (0.0, 0.0, 0.0)
+    assert far.fill.qty == near.fill.qty == 3.0
+    assert far.state.spot_position == near.state.spot_position
+    with pytest.raises(InvalidInputError, match="stage must be an integer >= 0"):
+        mm.hedge(s, spot(), -(10**400))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: MarketMaker(hedge_ratio=[[1.0], [2.0, 3.0]]),
+        lambda: MarketMaker(lag=2.5),
+        lambda: MarketMakerState(cash=[[1.0], [2.0, 3.0]]),
+        lambda: MarketMakerState(pending=[[1.0], [2.0, 3.0]]),
+        lambda: MarketMakerState(pending=[[1.0, 2.0]]),
+        lambda: MarketMaker().absorb(MarketMaker().initial_state(), [[1.0], [2.0, 3.0]], 10.0),
+        lambda: pnl(MarketMakerState(), [[1.0], [2.0, 3.0]], 10.0),
+        lambda: market_maker_path(MarketMaker(), _ladder(), [11.0], price=[10.0, 11.0]),
+    ],
+)
+def test_ragged_and_list_scalars_are_named(call):
+    with pytest.raises(InvalidInputError) as info:
+        call()
+    assert any(
+        name in str(info.value)
+        for name in ("hedge_ratio", "lag", "cash", "pending", "perp_qty", "perp_mark", "price")
+    )

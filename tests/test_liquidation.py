@@ -749,3 +749,17 @@ def test_property_bad_debt_only_when_adl_is_off_or_exhausted(scn, cfg):
         taken = res.adl.qty[res.adl.side == -s].sum()
         exhausted.append(taken >= pos.size[queue].sum() * (1 - 1e-9))
     assert any(exhausted)
+
+
+def test_liquidation_priority_names_a_wrong_venue_and_ragged_marks():
+    pos = Positions.from_leverage([1, -1], [1.0, 2.0], [10.0, 10.0], [5, 10])
+    for venue in (None, "binance", BINANCE.schedule, 3.0):
+        with pytest.raises(InvalidInputError, match=r"venue must be a perpsbook\.margin\.Venue"):
+            liquidation_priority(pos, 11.0, venue)
+    with pytest.raises(InvalidInputError, match="mark_price must be a single real number"):
+        liquidation_priority(pos, [[1.0], [2.0, 3.0]])
+    book = OrderBook.flat_ladder(10.0, 0.01, 100.0, 200)
+    with pytest.raises(InvalidInputError, match="insurance_fund must be a single real number"):
+        liquidate(pos, 11.0, book, [[1.0], [2.0, 3.0]])
+    with pytest.raises(InvalidInputError, match="liquidation_fee_rate"):
+        LiquidationConfig(BINANCE, liquidation_fee_rate=[0.01, 0.02])

@@ -609,7 +609,32 @@ def test_wrong_objects_and_overflow_get_named_errors():
 
 
 def test_list_valued_scalars_are_named():
-    with pytest.raises(InvalidInputError, match="liquidation_fee_rate must be a single number"):
+    with pytest.raises(InvalidInputError, match="liquidation_fee_rate must be a single real"):
         Venue("x", BINANCE.schedule, "liquidation", [0.1, 0.2])
     with pytest.raises(ScheduleError, match="max_notional must be a single number"):
         TierSchedule(floors=[0.0], mmr=[0.01], max_leverage=[50.0], max_notional=[1.0, 2.0])
+
+
+def test_huge_integers_and_wrong_objects_are_named():
+    big = 10**400
+    with pytest.raises(ScheduleError, match=r"floors .*float64 range"):
+        TierSchedule([0, big], [0.01, 0.02], [50.0, 25.0])
+    with pytest.raises(ScheduleError, match="max_leverage"):
+        TierSchedule([0.0, 1e4], [0.01, 0.02], [big, 25.0])
+    with pytest.raises(ScheduleError, match="rates"):
+        maintenance_amounts([0.0, 1e4], [0.01, big])
+    with pytest.raises(InvalidInputError, match="liquidation_fee_rate"):
+        Venue("v", BINANCE.schedule, "liquidation", [[0.01], [0.02, 0.03]])
+    pos = Positions([1, -1], [1.0, 2.0], [10.0, 10.0], [1.0, 1.0])
+    for fn, args in (
+        (liquidation_prices, (pos, None)),
+        (maintenance_margins, (pos, "binance", 10.0)),
+        (liquidatable, (pos, BINANCE.schedule, 10.0)),
+    ):
+        with pytest.raises(InvalidInputError, match="venue must be"):
+            fn(*args)
+    with pytest.raises(InvalidInputError, match="schedule must be"):
+        maintenance_margin(1.0, 10.0, BINANCE)
+    with pytest.raises(InvalidSideError, match="side"):
+        bankruptcy_price([[1], [1, -1]], 1.0, 10.0, 1.0)
+    assert not BINANCE.schedule.mmr.flags.writeable

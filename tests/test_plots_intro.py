@@ -120,3 +120,28 @@ def test_rocket_explorer_rejects_out_of_range():
         rocket_explorer(hedge_ratio=2.5)
     with pytest.raises(InvalidInputError, match="hedge_ratio"):
         rocket_explorer(hedge_ratio=float("nan"))
+
+
+def test_rocket_figure_redrawn_in_place_matches_a_new_one():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    def pixels(fig):
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        return np.asarray(canvas.buffer_rgba()).copy()
+
+    results = [
+        rocketcoin(ignition=2e6, hedge_ratio=2.0).run(),  # many stages
+        rocketcoin(ignition=5e4, hedge_ratio=0.0).run(),  # nothing triggered
+        rocketcoin_crash().run(),
+    ]
+    kept = plots.rocket_overview_figure(rocketcoin().run())
+    for result in results:
+        assert plots.rocket_overview_figure(result, fig=kept) is kept
+        fresh = plots.rocket_overview_figure(result)
+        assert np.array_equal(pixels(kept), pixels(fresh))
+        plt.close(fresh)
+    plt.close(kept)
+    with pytest.raises(InvalidInputError, match="fig"):
+        plots.rocket_overview_figure(results[0], fig=plt.figure())
+    plt.close("all")

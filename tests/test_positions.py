@@ -197,3 +197,43 @@ def test_equity_at_entry_is_margin_and_flipping_sides_negates_upnl(p, mark):
 def test_take_then_concat_round_trips(p, data):
     cut = data.draw(st.integers(0, p.n))
     assert Positions.concat([p.take(slice(0, cut)), p.take(slice(cut, None))]) == p
+
+
+@pytest.mark.parametrize("field", ["side", "size", "entry_price", "margin"])
+def test_ragged_lists_are_named(field):
+    args = {"side": [1, -1], "size": [1.0, 2.0], "entry_price": [10.0, 10.0], "margin": 1.0}
+    args[field] = [[1], [1, -1]] if field == "side" else [[1.0], [2.0, 3.0]]
+    with pytest.raises(InvalidInputError, match=field):
+        Positions(**args)
+    if field != "margin":
+        lev = {**args, "leverage": 5.0}
+        del lev["margin"]
+        with pytest.raises(InvalidInputError, match=field):
+            Positions.from_leverage(**lev)
+
+
+def test_take_names_ragged_indices_and_keeps_the_arrays_read_only():
+    pos = Positions([1, -1, 1], [1.0, 2.0, 3.0], 10.0, 1.0)
+    with pytest.raises(InvalidInputError, match="indices"):
+        pos.take([[0], [1, 2]])
+    with pytest.raises(InvalidInputError, match="indices must be integers"):
+        pos.take([10**400])
+    sub = pos.take([2, 0])
+    assert sub.side.tolist() == [1, 1] and sub.side.dtype == np.int8
+    for name in ("side", "size", "entry_price", "margin"):
+        assert not getattr(sub, name).flags.writeable
+    assert Positions("short", 1.0, 10.0, 1.0).side.tolist() == [-1]
+
+
+def test_check_and_selection_are_the_shared_argument_checks():
+    pos = Positions([1, -1, 1], [1.0, 2.0, 3.0], 10.0, 1.0)
+    assert Positions.check(pos) is pos
+    with pytest.raises(InvalidInputError, match=r"book must be a perpsbook\.positions\.Positions"):
+        Positions.check([1, 2], "book")
+    assert pos.selection("mask", None, default=True).tolist() == [True] * 3
+    assert pos.selection("mask", [False, True, False], default=True).tolist() == [0, 1, 0]
+    for bad in ([0, 1, 2], [True, False], [[True], [False, True]], "yes"):
+        with pytest.raises(
+            InvalidInputError, match=r"exclude must be a boolean array of shape \(3,\)"
+        ):
+            pos.selection("exclude", bad, default=False)

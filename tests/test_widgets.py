@@ -201,9 +201,9 @@ def test_each_control_value_maps_to_a_distinct_frame(twins, name):
 
 
 def test_twin_is_deterministic(twins):
-    again = widgets.order_book_explorer_twin()
-    assert again.html == twins["order_book_explorer_twin"].html
-    assert repr(again) == repr(twins["order_book_explorer_twin"])
+    again = widgets.event_explorer_twin()
+    assert again.html == twins["event_explorer_twin"].html
+    assert repr(again) == repr(twins["event_explorer_twin"])
 
 
 def test_static_twin_and_stage_player_helpers():
@@ -284,3 +284,57 @@ def test_import_perpsbook_stays_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def _pixels(fig):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba()).copy()
+
+
+def _figure_cases():
+    from perpsbook.hedging import MarketMaker, market_maker_path
+    from perpsbook.margin import VENUES
+    from perpsbook.positions import Positions
+    from perpsbook.scenarios import order_book_profiles, rkt_book_after_ignition
+
+    book = rkt_book_after_ignition()
+    paths = [
+        {f"h = {h}": market_maker_path(MarketMaker(h, lag=1), book, np.full(3, usd))}
+        for h, usd in ((0.0, 2e6), (1.5, 5e5))
+    ]
+    ob = order_book_profiles(1.0)
+    return {
+        "hedge_lag_figure": [((p,), {}) for p in paths],
+        "order_impact_figure": [
+            ((ob[k], ob[k].buy(q, partial=True)), {}) for k, q in (("sqrt", 5e4), ("flat", 2e3))
+        ],
+        "equity_vs_mark_figure": [
+            ((Positions(side=s, size=1.0, entry_price=1e5, margin=m), v), {"overview": False})
+            for s, m, v in ((1, 1e4, list(VENUES.values())), (-1, 2e3, [VENUES["bybit"]]))
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "hedge_lag_figure",
+        "order_impact_figure",
+        "equity_vs_mark_figure",
+    ],
+)
+def test_figures_redrawn_in_place_match_new_ones(name):
+    function = getattr(plots, name)
+    cases = _figure_cases()[name]
+    kept = function(*cases[0][0], **cases[0][1])
+    for args, kwargs in cases[::-1] + cases:
+        assert function(*args, fig=kept, **kwargs) is kept
+        fresh = function(*args, **kwargs)
+        assert np.array_equal(_pixels(kept), _pixels(fresh)), name
+        plt.close(fresh)
+    with pytest.raises(InvalidInputError, match="fig"):
+        function(*cases[0][0], fig=plt.figure(), **cases[0][1])
+    plt.close("all")

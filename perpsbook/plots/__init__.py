@@ -16,8 +16,10 @@ One module per topic, every public name re-exported here (chapters write
 
 Every figure function is pure: it takes data as arguments, returns a
 :class:`matplotlib.figure.Figure` with labelled axes (units in the labels) and a title, and
-never calls ``plt.show``. Notebook cells do ``fig = plots.xxx(...); plt.show()``. New
-figures go into the module of their topic (a new topic gets a new module).
+never calls ``plt.show``. Notebook cells do ``fig = plots.xxx(...); plt.show()``. The
+figures a panel redraws take ``fig=`` (a figure they returned before) and redraw it in
+place (:func:`reuse_axes`). New figures go into the module of their topic (a new topic
+gets a new module).
 """
 
 from perpsbook.plots.book import (
@@ -56,11 +58,13 @@ from perpsbook.plots.style import (
     CYCLE,
     SIDE_WORD,
     STYLE,
+    clear_artists,
     coins_axis,
     date_axis,
     escape_dollars,
     format_usd,
     pct_formatter,
+    reuse_axes,
     symbol_color,
     usd_formatter,
     use_style,
@@ -82,6 +86,7 @@ __all__ = [
     "ask_profile_figure",
     "basis_trade_figure",
     "book_ladder_figure",
+    "clear_artists",
     "coins_axis",
     "date_axis",
     "depth_impact_figure",
@@ -107,6 +112,7 @@ __all__ = [
     "phase_diagram_figure",
     "price_staircase",
     "r_profile_figure",
+    "reuse_axes",
     "rocket_overview_figure",
     "symbol_color",
     "usd_formatter",

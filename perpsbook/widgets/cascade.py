@@ -8,7 +8,7 @@ import ipywidgets as widgets
 
 from perpsbook import plots as _plots
 from perpsbook.hedging import HEDGE_RATIO_MAX
-from perpsbook.widgets.panel import WIDE, Panel, View, check_range
+from perpsbook.widgets.panel import WIDE, KeptFigure, Panel, View, check_range
 from perpsbook.widgets.twin import StaticTwin, static_twin
 
 __all__ = ["rocket_explorer", "rocket_explorer_twin"]
@@ -17,11 +17,17 @@ IGNITION_RANGE = (10_000.0, 2_000_000.0)
 """Ignitions the panel offers, USD of spot buying."""
 
 
-def _update(v: dict[str, Any]) -> View:
+def _updater() -> Any:
+    """The panel's update function: it keeps one figure and redraws it in place."""
     from perpsbook.scenarios import rocketcoin
 
-    result = rocketcoin(ignition=float(v["ignition"]), hedge_ratio=float(v["hedge"])).run()
-    return _plots.rocket_overview_figure(result), result.headline()
+    kept = KeptFigure()
+
+    def update(v: dict[str, Any]) -> View:
+        result = rocketcoin(ignition=float(v["ignition"]), hedge_ratio=float(v["hedge"])).run()
+        return kept(_plots.rocket_overview_figure, result), result.headline()
+
+    return update
 
 
 def rocket_explorer(ignition: float = 200_000.0, hedge_ratio: float = 1.0) -> Panel:
@@ -72,7 +78,7 @@ def rocket_explorer(ignition: float = 200_000.0, hedge_ratio: float = 1.0) -> Pa
             style=WIDE,
         ),
     }
-    return Panel(controls, _update)
+    return Panel(controls, _updater())
 
 
 def rocket_explorer_twin() -> StaticTwin:
@@ -83,7 +89,7 @@ def rocket_explorer_twin() -> StaticTwin:
     """
     ignitions = [50e3, 100e3, 150e3, 200e3, 300e3, 500e3, 1e6, 2e6]
     return static_twin(
-        _update,
+        _updater(),
         {
             "ignition": [(_plots.format_usd(x, 0), x) for x in ignitions],
             "hedge": [0.0, 0.5, 1.0, 1.5, 2.0],

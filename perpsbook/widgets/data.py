@@ -133,6 +133,7 @@ def funding_explorer_twin(start: str = "2024-01", end: str = "2026-01") -> Stati
         update,
         {"contract": _CONTRACTS, "window": [7, 30, 90]},
         fixed={"months": (months[start], months[end])},
+        start={"window": 30},
         descriptions={"contract": "contract", "window": "trailing window (days)"},
         title=f"Funding history, {start} to {end}",
     )
@@ -145,7 +146,9 @@ def _event_update() -> Any:
         d, width = v["event"], int(v["days"])
         ev = _data.event_day_stats(bars, d)
         fig = _plots.event_window_figure(
-            _data.window(bars, d, width), d, title=f"{d} {_data.CASCADE_DAYS[d]}"
+            _data.window(bars, d, width),
+            d,
+            title=f"{d} {_data.CASCADE_DAYS[d]}",
         )
         text = (
             f"{d}: volume {_plots.format_usd(ev.quote_volume)} = {ev.volume_multiple:.1f}x the "
@@ -197,6 +200,7 @@ def event_explorer_twin() -> StaticTwin:
     return static_twin(
         _event_update(),
         {"event": [(f"{k} {v}", k) for k, v in _data.CASCADE_DAYS.items()], "days": [2, 5, 10]},
+        start={"event": "2025-10-10", "days": 5},
         descriptions={"event": "event", "days": "± days"},
         title="BTCUSDT around liquidation-cascade days",
     )

@@ -20,7 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg, RendererAgg
 __all__ = ["CachingCanvas", "CachingRenderer", "clear_text_cache"]
 
 _CACHE: dict[tuple, list[tuple[Any, int, int]]] = {}
-_CACHE_MAX = 20_000  # strings; a panel session uses a few hundred
+_CACHE_MAX = 5_000  # strings (a few kB each); a panel session uses a few hundred
 
 
 def clear_text_cache() -> None:

@@ -11,7 +11,7 @@ from perpsbook import plots as _plots
 from perpsbook.errors import InvalidInputError
 from perpsbook.hedging import HEDGE_RATIO_MAX, MarketMaker, market_maker_path
 from perpsbook.scenarios import rkt_book_after_ignition
-from perpsbook.widgets.panel import Panel, View, check_range
+from perpsbook.widgets.panel import KeptFigure, Panel, View, check_range
 from perpsbook.widgets.twin import StaticTwin, static_twin
 
 __all__ = ["hedge_explorer", "hedge_explorer_twin"]
@@ -27,6 +27,7 @@ def _hedge_update(batches: int, book: Any, price: float | None) -> Any:
     if isinstance(batches, bool) or not isinstance(batches, int) or batches < 1:
         raise InvalidInputError(f"batches must be an integer >= 1, got {batches!r}")
     book = rkt_book_after_ignition() if book is None else book
+    kept = KeptFigure()
     bare_cache: dict[float, Any] = {}  # the h = 0 reference depends on the size only
 
     def update(v: dict[str, Any]) -> View:
@@ -37,7 +38,8 @@ def _hedge_update(batches: int, book: Any, price: float | None) -> Any:
             bare_cache[usd] = market_maker_path(MarketMaker(0.0), book, schedule, price=price)
         bare = bare_cache[usd]
         label = f"h = {h:g}, lag {lag}"
-        fig = _plots.hedge_lag_figure(
+        fig = kept(
+            _plots.hedge_lag_figure,
             {label: chosen, "no hedge (h = 0)": bare},
             dashed=("no hedge (h = 0)",),
             title=f"{_plots.format_usd(usd)} of forced perp buys in {batches} stages",

@@ -10,7 +10,7 @@ from perpsbook import margin as _margin
 from perpsbook import plots as _plots
 from perpsbook.positions import Positions
 from perpsbook.tables import venue_liquidation_table
-from perpsbook.widgets.panel import WIDE, Panel, View, check_choice, check_range
+from perpsbook.widgets.panel import WIDE, KeptFigure, Panel, View, check_choice, check_range
 from perpsbook.widgets.twin import StaticTwin, static_twin
 
 __all__ = ["liquidation_calculator", "liquidation_calculator_twin", "venue_liquidation_table"]
@@ -22,7 +22,17 @@ AMOUNT_MAX = 1e12
 """Largest size (coins), price (USD per coin) or added margin (USD) the boxes accept."""
 
 
-def _update(v: dict[str, Any]) -> View:
+def _updater() -> Any:
+    """The panel's update function: it keeps one figure and redraws it in place."""
+    kept = KeptFigure()
+
+    def update(v: dict[str, Any]) -> View:
+        return _view(v, kept)
+
+    return update
+
+
+def _view(v: dict[str, Any], kept: KeptFigure) -> View:
     s, e = float(v["size"]), float(v["entry"])
     m = _margin.initial_margin(s, e, float(v["leverage"])) + float(v["added"])
     sd = 1 if v["side"] == "long" else -1
@@ -31,7 +41,7 @@ def _update(v: dict[str, Any]) -> View:
     table = venue_liquidation_table(sd, s, e, m, list(_margin.VENUES.values()))
     pos = Positions(side=sd, size=s, entry_price=e, margin=m)
     venue_list = [_margin.VENUES[n] for n in chosen]
-    return _plots.equity_vs_mark_figure(pos, venue_list, overview=False), table
+    return kept(_plots.equity_vs_mark_figure, pos, venue_list, overview=False), table
 
 
 def liquidation_calculator(
@@ -107,7 +117,7 @@ def liquidation_calculator(
         ),
     }
     rows = [["side", "venue"], ["size", "entry"], ["leverage", "added"]]
-    return Panel(controls, _update, rows=rows, text_first=True)
+    return Panel(controls, _updater(), rows=rows, text_first=True)
 
 
 def liquidation_calculator_twin(size: float = 1.0, entry_price: float = 100_000.0) -> StaticTwin:
@@ -119,7 +129,7 @@ def liquidation_calculator_twin(size: float = 1.0, entry_price: float = 100_000.
     check_range("size", size, 1e-9, AMOUNT_MAX, "coins")
     check_range("entry_price", entry_price, 1e-9, AMOUNT_MAX, "USD per coin")
     return static_twin(
-        _update,
+        _updater(),
         {
             "side": [("long", "long"), ("short", "short")],
             "leverage": [(f"{x:g}x", x) for x in (2.0, 5.0, 10.0, 20.0, 50.0, 100.0)],
