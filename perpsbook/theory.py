@@ -474,7 +474,7 @@ def two_market_branching_ratio(
     """Branching ratio when the engine buys perp and the hedge buys spot (dimensionless).
 
     Derivation. Liquidations trigger on a mark that follows the spot index (the
-    population mode of :mod:`perpsbook.twomarket`, ``mark="index"``). A small extra spot
+    population mode of ``perpsbook.twomarket``, ``mark="index"``). A small extra spot
     buy of ``x`` coins lifts the index by ``x / D_s(p)`` (``D_s`` the spot ask depth per
     USD), which liquidates ``rho(p) x / D_s(p)`` coins of shorts. The engine buys those
     coins on the PERP book: that moves the perp price, not the index. Only the spot leg
@@ -539,7 +539,7 @@ def two_market_critical_ignition(
 ) -> CriticalIgnition:
     """Smallest spot ignition after which the two-market cascade liquidates every short.
 
-    Exact for :func:`perpsbook.twomarket.two_market_population` (mark = index, no
+    Exact for ``perpsbook.twomarket.two_market_population`` (mark = index, no
     arbitrage, refill or re-posting): spot level ``k`` trades iff the ignition (coins)
     exceeds every ``G_j``, ``j <= k``, with
 
