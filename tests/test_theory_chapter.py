@@ -9,6 +9,8 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from perpsbook.book import OrderBook
 from perpsbook.errors import InvalidInputError
@@ -176,3 +178,55 @@ def test_chapter_follows_the_book_conventions():
     widget = [c for c in code if "branching_explorer(" in "".join(c["source"])]
     assert widget and "nbval-ignore-output" in widget[0]["metadata"].get("tags", [])
     assert any("branching_explorer_twin()" in "".join(c["source"]) for c in code)
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def test_figure_functions_draw_labelled_axes_and_reject_bad_input():
+    import matplotlib.pyplot as plt
+
+    from perpsbook import plots
+
+    grid = np.linspace(10.0, 12.0, 9)
+    fig = plots.r_profile_figure({"a": (grid, np.linspace(0, 2, 9))}, marks=[11.0])
+    assert fig.axes[0].get_ylabel() == "branching ratio R"
+    fig2 = plots.multiplier_check_figure(np.linspace(0, 0.9, 10), {"s": ([0.5], [1.98])})
+    assert len(fig2.axes) == 2
+    fig3 = plots.phase_diagram_figure(
+        [1.0, 2.0], [1.0, 2.0, 3.0], np.ones((2, 3)), row_label="r", col_label="c", contour=1.0
+    )
+    assert fig3.axes[0].get_xlabel() == "c"
+    fig4 = plots.ignition_response_figure([1e3, 1e4], {"x": [0.1, 0.2]}, ylabel="share")
+    assert fig4.axes[0].get_xscale() == "log"
+    for f in (fig, fig2, fig3, fig4):
+        plt.close(f)
+    with pytest.raises(InvalidInputError, match="curves"):
+        plots.r_profile_figure({})
+    with pytest.raises(InvalidInputError, match="r_grid"):
+        plots.multiplier_check_figure([0.5, 1.2], {})
+    with pytest.raises(InvalidInputError, match="values"):
+        plots.phase_diagram_figure([1.0], [1.0, 2.0], np.ones((2, 2)), row_label="r", col_label="c")
+    with pytest.raises(InvalidInputError, match="ignitions"):
+        plots.ignition_response_figure([-1.0, 2.0], {"x": [1, 2]}, ylabel="y")
+
+
+# --------------------------------------------------------------------------- properties
+
+
+@given(
+    st.floats(0.0, 2.0),
+    st.floats(0.0, 2.0),
+    st.floats(0.0, 1.0),
+    st.floats(0.1, 3.0),
+)
+@settings(max_examples=60, deadline=None)
+def test_two_market_ratio_is_monotone_in_the_hedge_and_the_short_interest(h1, h2, a, c):
+    book, liq, sizes = flat_market(r_target=0.5, load=1.0)
+    grid = [101.0, 110.0, 115.0]
+    lo, hi = sorted((h1, h2))
+    r_lo = two_market_branching_ratio(book, liq, sizes, grid, hedge_ratio=lo, arbitrage_share=a)
+    r_hi = two_market_branching_ratio(book, liq, sizes, grid, hedge_ratio=hi, arbitrage_share=a)
+    assert np.all(r_hi >= r_lo - 1e-12)
+    more = two_market_branching_ratio(book, liq, sizes * c, grid, hedge_ratio=hi, arbitrage_share=a)
+    np.testing.assert_allclose(more, c * r_hi, rtol=1e-9, atol=1e-12)
