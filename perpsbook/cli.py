@@ -6,7 +6,7 @@ Usage::
                                [--variant NAME] [--ignition USD] [--hedge-ratio H]
                                [--lag N] [--passthrough W] [--arbitrage USD_PER_STAGE]
                                [--insurance-fund USD] [--max-stages N] [--json]
-    python -m perpsbook crash  [same options; one market only]
+    python -m perpsbook crash  [same options]
     python -m perpsbook variants
 
 ``rocket`` runs :func:`perpsbook.scenarios.rocketcoin` and ``crash`` its mirror image
@@ -16,7 +16,10 @@ Usage::
 
 ``rocket --markets two`` runs :func:`perpsbook.scenarios.rocketcoin_two_market` (a spot
 and a perp book, the venue's mark price and liquidation rules, :mod:`perpsbook.twomarket`)
-and prints :meth:`perpsbook.twomarket.TwoMarketResult.stage_table`, or with ``--json``
+and ``crash --markets two`` its mirror image
+:func:`perpsbook.scenarios.rocketcoin_crash_two_market` (a spot sale, longs liquidated,
+the engine selling perp, hedges and arbitrage selling spot); both print
+:meth:`perpsbook.twomarket.TwoMarketResult.stage_table`, or with ``--json``
 :meth:`~perpsbook.twomarket.TwoMarketResult.to_dict` (every stage with ``spot_after``,
 ``perp_after``, ``index_after``, ``mark_after``; top level ``final_spot``, ``final_perp``,
 ``final_mark``, ``amplification``, ``ledger_imbalance``) plus the scenario's name, venue
@@ -43,6 +46,7 @@ from perpsbook.scenarios import (
     VARIANTS,
     rocketcoin,
     rocketcoin_crash,
+    rocketcoin_crash_two_market,
     rocketcoin_two_market,
 )
 from perpsbook.twomarket import MAX_LAG, MAX_STAGES
@@ -167,7 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="the mirror image: a long-liquidation crash about $10",
         description="Run the mirror image of the rocket (prices p -> 20 - p, longs "
         "liquidated by a fall) and print the stage table (or JSON). Without --ignition "
-        "the ignition sells the coins the rocket's ignition buys.",
+        "the ignition sells the coins the rocket's ignition buys. With --markets two: "
+        "a spot book and a perp book, the venue's mark price and liquidation rules.",
     )
     _add_run_options(crash, "sale")
     sub.add_parser(
@@ -192,8 +197,6 @@ def _check_ranges(args: argparse.Namespace) -> None:
             if value is not None:
                 raise _UsageError(f"argument {opt}: applies to --markets two only")
     else:
-        if args.command != "rocket":
-            raise _UsageError("argument --markets: the crash is modelled on one market only")
         for opt, value in (("--variant", args.variant), ("--passthrough", args.passthrough)):
             if value is not None:
                 raise _UsageError(f"argument {opt}: applies to --markets one only")
@@ -211,7 +214,8 @@ def _scenario(args: argparse.Namespace) -> Any:
     if args.markets == "two":
         if args.arbitrage is not None:
             kwargs["arbitrage_usd"] = args.arbitrage
-        return rocketcoin_two_market(args.venue or "binance", **kwargs)
+        build2 = rocketcoin_two_market if args.command == "rocket" else rocketcoin_crash_two_market
+        return build2(args.venue or "binance", **kwargs)
     kwargs["perp_passthrough"] = 1.0 if args.passthrough is None else args.passthrough
     build = rocketcoin if args.command == "rocket" else rocketcoin_crash
     return build(args.variant or "default", **kwargs)

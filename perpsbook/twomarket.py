@@ -946,8 +946,14 @@ def _actor(account: str, tag: str) -> str:
 def _shift(book: OrderBook, d: float) -> OrderBook:
     if d == 0.0:
         return book
+    bids, bsz, asks, asz = book.bid_prices + d, book.bid_sizes, book.ask_prices + d, book.ask_sizes
+    if d < 0:
+        # quotes that would sit at or below $0 cannot exist: the maker withdraws them
+        # (the crash's mirror of asks moved above the rocket's top level)
+        keep_b, keep_a = bids > 0, asks > 0
+        bids, bsz, asks, asz = bids[keep_b], bsz[keep_b], asks[keep_a], asz[keep_a]
     try:
-        return OrderBook(book.bid_prices + d, book.bid_sizes, book.ask_prices + d, book.ask_sizes)
+        return OrderBook(bids, bsz, asks, asz)
     except BookError as exc:
         raise BookError(
             f"re-centring the perp book on the index by {d:+.6g} USD failed: {exc}"
@@ -1561,6 +1567,7 @@ class TwoMarketResult:
         width = [max(len(row[j]) for row in rows) for j in range(len(cols))]
         lines = ["  ".join(c.rjust(w) for c, w in zip(row, width, strict=True)) for row in rows]
         lines.insert(1, "  ".join("-" * w for w in width))
+        forced_word = "forced buying" if self.params.side == 1 else "forced selling"
         lines += [
             "",
             f"ignition            {self.ignition_notional:,.0f} USD "
@@ -1569,7 +1576,7 @@ class TwoMarketResult:
             f"perp                {self.initial_perp:.4f} -> {self.final_perp:.4f} USD",
             f"mark                {self.initial_mark:.4f} -> {self.final_mark:.4f} USD",
             f"liquidated          {self.liquidated_qty:,.0f} coins ({self.n_liquidated} events)",
-            f"forced buying       {self.forced_buy_notional:,.0f} USD (perp "
+            f"{forced_word:<20}{self.forced_buy_notional:,.0f} USD (perp "
             f"{self.forced_perp_notional:,.0f}, spot hedges {self.spot_hedge_notional:,.0f}, "
             f"spot arbitrage {self.spot_arbitrage_notional:,.0f})",
             f"amplification       {self.amplification:,.2f}x "
