@@ -129,7 +129,7 @@ import numpy as np
 
 from perpsbook.book import OrderBook
 from perpsbook.cascade import CascadeParams, CascadeResult, Tranches, mirror_inputs, run_cascade
-from perpsbook.errors import InvalidInputError, check_positive
+from perpsbook.errors import InvalidInputError, check_positive, check_scalar
 from perpsbook.margin import ALTCOIN
 
 __all__ = [
@@ -531,7 +531,7 @@ def order_book_profiles(scale: float = 1.0) -> dict[str, OrderBook]:
     InvalidInputError
         If ``scale`` is not finite and > 0.
     """
-    s = float(check_positive("scale", scale))
+    s = check_scalar("scale", scale, check_positive)
     return {
         key: OrderBook(b.bid_prices, b.bid_sizes * s, b.ask_prices, b.ask_sizes * s)
         for key, b in _order_book_ladders().items()

@@ -413,8 +413,14 @@ class TwoMarketParams:
         set_(self, "mark", mark)
         for name in ("other_spot_prices", "index_weights"):
             value = getattr(self, name)
+            try:
+                nd = np.ndim(value)
+            except ValueError as exc:  # ragged nested sequences
+                raise InvalidInputError(
+                    f"{name} must be a flat sequence of numbers, got {value!r}"
+                ) from exc
             if isinstance(value, (str, bytes)) or (
-                np.ndim(value) and any(isinstance(x, (str, bytes, bool)) for x in value)
+                nd and any(isinstance(x, (str, bytes, bool)) for x in value)
             ):
                 raise InvalidInputError(f"{name} must be numbers, got {value!r}")
         others = np.atleast_1d(check_positive("other_spot_prices", self.other_spot_prices))
@@ -1385,6 +1391,12 @@ def _pay_funding(
 
 def is_two_market_settled(snapshot: TwoMarketSnapshot, params: TwoMarketParams) -> bool:
     """True when the next stage would change nothing (module docstring)."""
+    if not isinstance(snapshot, TwoMarketSnapshot):
+        raise InvalidInputError(
+            f"snapshot must be a TwoMarketSnapshot, got {type(snapshot).__name__}"
+        )
+    if not isinstance(params, TwoMarketParams):
+        raise InvalidInputError(f"params must be a TwoMarketParams, got {type(params).__name__}")
     if snapshot.stage == 0:
         return False
     if _can_liquidate(snapshot, params, snapshot.mark):
