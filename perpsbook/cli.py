@@ -27,6 +27,10 @@ and ``"markets": "two"``. ``--markets one`` (the default: the article's one-ladd
 prints exactly what it always did. ``--venue`` and ``--arbitrage`` apply to two markets
 only; ``--variant`` and ``--passthrough`` to one market only.
 
+``--ignition`` takes any USD amount > 0 with one market (a subnormal one buys nothing and
+the table shows an empty cascade); with ``--markets two`` it must be >= 1e-300 USD, the
+floor of :class:`perpsbook.twomarket.TwoMarketParams`.
+
 Bad options or values print one line on stderr and exit with status 2.
 """
 
@@ -55,6 +59,7 @@ __all__ = ["build_parser", "main"]
 
 PROG = "perpsbook"
 EXIT_USAGE = 2
+MIN_TWO_MARKET_IGNITION = 1e-300  # TwoMarketParams: a subnormal ignition overflows the walk
 
 
 class _UsageError(Exception):
@@ -200,6 +205,12 @@ def _check_ranges(args: argparse.Namespace) -> None:
         for opt, value in (("--variant", args.variant), ("--passthrough", args.passthrough)):
             if value is not None:
                 raise _UsageError(f"argument {opt}: applies to --markets one only")
+        if args.ignition is not None and 0.0 < args.ignition < MIN_TWO_MARKET_IGNITION:
+            # the two-market engine's documented floor (TwoMarketParams), named as the option
+            raise _UsageError(
+                f"argument --ignition: must be >= {MIN_TWO_MARKET_IGNITION:g} USD with "
+                f"--markets two, got {args.ignition!r}"
+            )
 
 
 def _scenario(args: argparse.Namespace) -> Any:

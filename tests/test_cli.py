@@ -255,3 +255,18 @@ def test_crash_two_markets_without_hedges_spot_stays(capsys):
     spots = [s["spot_after"] for s in data["stages"]]
     assert all(p == spots[0] for p in spots)
     assert data["final_perp"] < data["final_spot"]
+
+
+@pytest.mark.parametrize("command", ["rocket", "crash"])
+@pytest.mark.parametrize("ignition", ["5e-324", "1e-310", "1e-300"])
+def test_tiny_ignition_runs_on_one_market(command, ignition, capsys):
+    assert main([command, "--ignition", ignition, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["total_liquidated_qty"] == 0 and abs(data["ledger_imbalance"]) < 1e-9
+
+
+@pytest.mark.parametrize("command", ["rocket", "crash"])
+def test_subnormal_ignition_on_two_markets_names_the_option(command, capsys):
+    assert main([command, "--markets", "two", "--ignition", "5e-324"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--ignition" in err[0] and "1e-300" in err[0]
