@@ -311,6 +311,15 @@ def rocketcoin(
     See the module docstring for the article's inconsistent numbers and the arithmetic
     behind every variant.
 
+    Why this stays the one-ladder model (:mod:`perpsbook.cascade`): the article tells its
+    story with one price, and the book's early chapters follow it;
+    :func:`rocketcoin_two_market` builds the same coin on two markets for the chapter
+    that takes the story apart (what moved spot, perp and mark, per venue). The CLI keeps
+    ``--markets one`` as its default for the same reason and so that its existing output
+    does not change. What "forced buying" and "amplification" count differs between the
+    two models (see :mod:`perpsbook.twomarket`, "What is counted"): here every liquidated
+    coin puts ``w + h`` coins of buying on the one ladder.
+
     Parameters
     ----------
     variant : str, default "default"
