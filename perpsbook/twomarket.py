@@ -111,7 +111,7 @@ What is counted (so nobody double counts)
   reaches the index.
 
 The crash (``side=-1``)
-----------------------
+-----------------------
 Every step above has its mirror image, selected by ``TwoMarketParams(side=-1)``: the
 ignitor *sells* spot, the liquidated side is the longs, the liquidation engine *sells*
 perp into the perp book's bids (the market maker's resting buy orders), the market maker
