@@ -1,0 +1,302 @@
+"""Rerun the RocketCoin cascade from any stage with that stage's inputs changed.
+
+Both cascade engines are pure functions of a snapshot: :func:`perpsbook.cascade.run_stage`
+(one ladder) and :func:`perpsbook.twomarket.run_two_market_stage` (spot book, perp book,
+index and mark). :func:`rerun_from` takes a finished run, the snapshot at the start of
+stage ``k`` (``result.snapshots[k]``), applies the reader's changes to it and to the
+parameters (:func:`restate`), and runs stage ``k`` and every later stage again until the
+cascade settles. Stages ``0 .. k-1`` are kept as they were.
+
+What a change does to the snapshot (everything else is carried over unchanged)
+--------------------------------------------------------------------------------
+``tranche_scale`` (> 0, dimensionless)
+    Multiplies the size of every short not yet liquidated. One ladder: the tranches'
+    coins. Two markets: each open short's coins; its margin is solved again
+    (:func:`perpsbook.twomarket.positions_at_triggers`) so that its liquidation price
+    stays where it was (the venue's tiers depend on size).
+``hedge_ratio`` (coins per coin, [0, 2]), ``lag`` (stages)
+    The market maker's from this stage on. Two markets: hedges already queued keep
+    their due stage; with a shorter lag those due beyond it fall due at the new lag.
+``spot_depth``, ``perp_depth`` (> 0, dimensionless)
+    Multiply every resting size of the spot (perp) book, and of what refill restores
+    towards. The one-ladder model has one book: ``spot_depth`` scales it and
+    ``perp_depth`` is refused.
+``spot_refill``, ``mm_repost``, ``withdrawal``, ``arbitrage_usd`` (two markets only)
+    As in :class:`perpsbook.twomarket.TwoMarketParams` (fractions; USD per stage).
+``venue`` (two markets only: ``"binance"``, ``"bybit"``, ``"hyperliquid"``)
+    That venue's liquidation policy (``LiquidationConfig.for_venue``) and mark rule (as in
+    :func:`perpsbook.scenarios.rocketcoin_two_market`). Open shorts keep their liquidation
+    prices (their margins are solved again under the new venue's tiers); the new mark
+    rule starts its averages afresh from the books at the snapshot
+    (``MarkRule.initial_state``) -- a venue does not inherit another's moving averages.
+
+With no changes, :func:`rerun_from` reproduces the original stages exactly (tested).
+
+Units: prices USD per coin, sizes coins, notional USD.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from perpsbook.book import OrderBook
+from perpsbook.cascade import (
+    CascadeResult,
+    StageSnapshot,
+    Tranches,
+    is_settled,
+    run_stage,
+)
+from perpsbook.cascade import _result as _one_ladder_result
+from perpsbook.errors import InvalidInputError, check_positive
+from perpsbook.liquidation import LiquidationConfig
+from perpsbook.margin import venue_by_name
+from perpsbook.markets import MarkRule
+from perpsbook.twomarket import (
+    TwoMarketParams,
+    TwoMarketResult,
+    TwoMarketSnapshot,
+    is_two_market_settled,
+    positions_at_triggers,
+    run_two_market_stage,
+)
+from perpsbook.twomarket import _result as _two_market_result
+
+__all__ = [
+    "ONE_LADDER_CHANGES",
+    "STAGE_CHANGES",
+    "VENUE_MARKS",
+    "rerun_from",
+    "restate",
+]
+
+ONE_LADDER_CHANGES = ("tranche_scale", "hedge_ratio", "lag", "spot_depth")
+"""Inputs :func:`rerun_from` can change on a one-ladder run."""
+
+STAGE_CHANGES = (
+    *ONE_LADDER_CHANGES,
+    "perp_depth",
+    "spot_refill",
+    "mm_repost",
+    "withdrawal",
+    "arbitrage_usd",
+    "venue",
+)
+"""Inputs :func:`rerun_from` can change on a two-market run."""
+
+VENUE_MARKS = {"binance": "binance", "bybit": "binance", "hyperliquid": "hyperliquid"}
+"""Mark rule per venue (Bybit's mark is not modelled separately; as the scenarios)."""
+
+
+def _check_stage(result: Any, stage: Any) -> int:
+    if not isinstance(result, (CascadeResult, TwoMarketResult)):
+        raise InvalidInputError(
+            f"result must be a CascadeResult or a TwoMarketResult, got {type(result).__name__}"
+        )
+    n = len(result.records)
+    if isinstance(stage, bool) or not isinstance(stage, (int, np.integer)):
+        raise InvalidInputError(f"stage must be an integer in [0, {n - 1}], got {stage!r}")
+    if not 0 <= stage < n:
+        raise InvalidInputError(f"stage must be an integer in [0, {n - 1}], got {stage!r}")
+    return int(stage)
+
+
+def _scale(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise InvalidInputError(f"{name} must be a number > 0, got {value!r}")
+    return float(check_positive(name, float(value)))
+
+
+def _scaled_book(book: OrderBook, factor: float) -> OrderBook:
+    if factor == 1.0:
+        return book
+    return OrderBook(
+        book.bid_prices, book.bid_sizes * factor, book.ask_prices, book.ask_sizes * factor
+    )
+
+
+def _resize_queue(pending: tuple[float, ...], lag: int) -> tuple[float, ...]:
+    # slot j = due j stages from now; a shorter lag folds the later slots into the last
+    if len(pending) <= lag + 1:
+        return (*pending, *(0.0,) * (lag + 1 - len(pending)))
+    return (*pending[:lag], float(np.sum(pending[lag:])))
+
+
+def _venue_key(venue: Any) -> str:
+    if not isinstance(venue, str) or venue.strip().lower() not in VENUE_MARKS:
+        raise InvalidInputError(f"venue must be one of {tuple(VENUE_MARKS)}, got {venue!r}")
+    return venue.strip().lower()
+
+
+def _restate_one(
+    snap: StageSnapshot, tranches: Tranches, params: Any, changes: dict[str, Any]
+) -> tuple[StageSnapshot, Tranches, Any]:
+    bad = sorted(set(changes) - set(ONE_LADDER_CHANGES))
+    if bad:
+        raise InvalidInputError(
+            f"the one-ladder model cannot change {bad}: it has one book, no venue and no "
+            f"arbitrageur; allowed: {ONE_LADDER_CHANGES}"
+        )
+    pchanges = {k: changes[k] for k in ("hedge_ratio", "lag") if k in changes}
+    params = params.replace(**pchanges) if pchanges else params
+    if "spot_depth" in changes:
+        snap = replace(
+            snap, book=_scaled_book(snap.book, _scale("spot_depth", changes["spot_depth"]))
+        )
+    if "tranche_scale" in changes:
+        f = _scale("tranche_scale", changes["tranche_scale"])
+        size = np.where(snap.remaining, tranches.size * f, tranches.size)
+        tranches = replace(tranches, size=size)
+    return snap, tranches, params
+
+
+def _resolve_shorts(positions: Any, old: Any, new: Any, scale: float) -> Any:
+    """Open shorts with ``scale`` times the coins, liquidated under ``new`` where they
+    were under ``old`` (margins solved again)."""
+    short = positions.side == -1
+    if not short.any():
+        return positions
+    entry = np.unique(positions.entry_price[short])
+    if entry.size != 1:
+        raise InvalidInputError(
+            "the shorts must share one entry price to be re-margined, got "
+            f"{entry.size} different ones"
+        )
+    s = positions.take(np.flatnonzero(short))
+    trig = np.asarray(old.liquidation_price(s.side, s.size, s.entry_price, s.margin))
+    solved, _ = positions_at_triggers(
+        trig, s.size * scale, new, side=-1, entry_price=float(entry[0])
+    )
+    size = positions.size.copy()
+    margin = positions.margin.copy()
+    size[short] = solved.size
+    margin[short] = solved.margin
+    return positions.replace(size=size, margin=margin)
+
+
+def _restate_two(
+    snap: TwoMarketSnapshot, params: TwoMarketParams, changes: dict[str, Any]
+) -> tuple[TwoMarketSnapshot, TwoMarketParams]:
+    bad = sorted(set(changes) - set(STAGE_CHANGES))
+    if bad:
+        raise InvalidInputError(f"cannot change {bad}; allowed: {STAGE_CHANGES}")
+    keys = ("hedge_ratio", "lag", "spot_refill", "mm_repost", "withdrawal", "arbitrage_usd")
+    pchanges = {k: changes[k] for k in keys if k in changes}
+    old_venue = params.venue
+    if "venue" in changes:
+        key = _venue_key(changes["venue"])
+        mark = MarkRule(
+            VENUE_MARKS[key],
+            basis_weight=params.mark.basis_weight,
+            external_perp="index" if key == "hyperliquid" else None,
+        )
+        pchanges.update(liquidation=LiquidationConfig.for_venue(venue_by_name(key)), mark=mark)
+    new = params.replace(**pchanges) if pchanges else params
+    upd: dict[str, Any] = {}
+    if new.lag != params.lag:
+        upd["mm"] = replace(snap.mm, pending=_resize_queue(snap.mm.pending, new.lag))
+    if "spot_depth" in changes:
+        f = _scale("spot_depth", changes["spot_depth"])
+        upd["spot_book"] = _scaled_book(snap.spot_book, f)
+        upd["spot_reference"] = _scaled_book(snap.spot_reference, f)
+    if "perp_depth" in changes:
+        f = _scale("perp_depth", changes["perp_depth"])
+        upd["perp_book"] = _scaled_book(snap.perp_book, f)
+        upd["perp_reference"] = _scaled_book(snap.perp_reference, f)
+    scale = _scale("tranche_scale", changes.get("tranche_scale", 1.0))
+    if scale != 1.0 or new.venue is not old_venue:
+        upd["positions"] = _resolve_shorts(snap.positions, old_venue, new.venue, scale)
+    if "venue" in changes:
+        perp_book = upd.get("perp_book", snap.perp_book)
+        upd["mark_state"] = new.mark.initial_state(perp_book, snap.perp_price)
+    return (replace(snap, **upd) if upd else snap), new
+
+
+def restate(result: CascadeResult | TwoMarketResult, stage: int, **changes: Any) -> tuple:
+    """The state stage ``stage`` starts from, after the changes (module docstring).
+
+    Parameters
+    ----------
+    result : CascadeResult or TwoMarketResult
+        A finished run (its ``snapshots`` are the states at the start of each stage).
+    stage : int
+        In ``[0, result.n_stages - 1]``.
+    **changes
+        Names of :data:`STAGE_CHANGES` (one ladder: :data:`ONE_LADDER_CHANGES`).
+
+    Returns
+    -------
+    tuple
+        One ladder: ``(snapshot, tranches, params)`` for
+        :func:`perpsbook.cascade.run_stage`; two markets: ``(snapshot, params)`` for
+        :func:`perpsbook.twomarket.run_two_market_stage`.
+
+    Raises
+    ------
+    InvalidInputError
+        Unknown change, a change the model does not have, or a bad value.
+    """
+    k = _check_stage(result, stage)
+    if isinstance(result, CascadeResult):
+        return _restate_one(result.snapshots[k], result.tranches, result.params, changes)
+    return _restate_two(result.snapshots[k], result.params, changes)
+
+
+def rerun_from(
+    result: CascadeResult | TwoMarketResult, stage: int, **changes: Any
+) -> CascadeResult | TwoMarketResult:
+    """Run stage ``stage`` and all later stages again, from its snapshot, with changes.
+
+    Parameters
+    ----------
+    result : CascadeResult or TwoMarketResult
+    stage : int
+        First stage to recompute, in ``[0, result.n_stages - 1]``.
+    **changes
+        See the module docstring (e.g. ``hedge_ratio=0.5, perp_depth=2.0``).
+
+    Returns
+    -------
+    CascadeResult or TwoMarketResult
+        Of the same kind: records ``0 .. stage-1`` as before, then the recomputed ones;
+        its ``params`` (and ``tranches``) are the changed ones.
+
+    Examples
+    --------
+    >>> from perpsbook.scenarios import rocketcoin_two_market
+    >>> base = rocketcoin_two_market("bybit").run()
+    >>> rerun_from(base, 1).records == base.records
+    True
+    """
+    k = _check_stage(result, stage)
+    records = list(result.records[:k])
+    snaps = list(result.snapshots[:k])
+    if isinstance(result, CascadeResult):
+        snap, tranches, params = restate(result, k, **changes)
+        snaps.append(snap)
+        while True:
+            rec, snap = run_stage(snap, tranches, params)
+            records.append(rec)
+            snaps.append(snap)
+            if is_settled(snap, tranches):
+                break
+            if snap.stage > params.max_stages:
+                break
+        truncated = not is_settled(snap, tranches)
+        book = result.snapshots[0].book
+        return _one_ladder_result(book, tranches, params, tuple(records), tuple(snaps), truncated)
+    snap2, params2 = restate(result, k, **changes)
+    snaps.append(snap2)
+    while True:
+        rec2, snap2 = run_two_market_stage(snap2, params2)
+        records.append(rec2)
+        snaps.append(snap2)
+        if is_two_market_settled(snap2, params2):
+            break
+        if snap2.stage > params2.max_stages:
+            break
+    truncated = not is_two_market_settled(snap2, params2)
+    return _two_market_result(params2, tuple(records), tuple(snaps), truncated)
