@@ -55,6 +55,7 @@ from perpsbook.errors import InvalidInputError, check_positive
 from perpsbook.liquidation import LiquidationConfig
 from perpsbook.margin import venue_by_name
 from perpsbook.markets import MarkRule
+from perpsbook.tables import text_table
 from perpsbook.twomarket import (
     TwoMarketParams,
     TwoMarketResult,
@@ -69,8 +70,13 @@ __all__ = [
     "ONE_LADDER_CHANGES",
     "STAGE_CHANGES",
     "VENUE_MARKS",
+    "forced_parts",
     "rerun_from",
     "restate",
+    "short_triggers",
+    "stage_table",
+    "stage_view",
+    "trades_table",
 ]
 
 ONE_LADDER_CHANGES = ("tranche_scale", "hedge_ratio", "lag", "spot_depth")
@@ -300,3 +306,166 @@ def rerun_from(
             break
     truncated = not is_two_market_settled(snap2, params2)
     return _two_market_result(params2, tuple(records), tuple(snaps), truncated)
+
+
+# --------------------------------------------------------------------------- views
+
+
+def stage_view(result: CascadeResult | TwoMarketResult) -> dict[str, np.ndarray]:
+    """Per stage, what moved each price and who bought, for either model.
+
+    Returns
+    -------
+    dict of name -> ndarray, one entry per stage
+        ``stage``; ``trigger`` (the price liquidations were checked at: the mark at the
+        start of the stage; the last price on one ladder); ``spot``, ``perp``,
+        ``index``, ``mark`` after the stage (USD per coin; on one ladder all four are
+        the one last traded price); ``liquidated_qty`` (coins); ``ignition_usd``,
+        ``engine_usd`` (the liquidation engine's, and a fund's unwinding, perp buying),
+        ``hedge_usd`` (market maker's spot hedge), ``arb_usd`` (arbitrageur's spot buy),
+        USD. Plus ``start``: the four prices before the ignition (shape (4,)).
+    """
+    _check_stage(result, 0)
+    if isinstance(result, CascadeResult):
+        st = result.stages
+        after = np.asarray(st.price_after, dtype=np.float64)
+        trig = np.asarray(st.price_before, dtype=np.float64)
+        out = {
+            "spot": after,
+            "perp": after,
+            "index": after,
+            "mark": after,
+            "trigger": trig,
+            "liquidated_qty": np.asarray(st.liquidated_qty, dtype=np.float64),
+            "ignition_usd": np.asarray(st.ignition_notional, dtype=np.float64),
+            "engine_usd": np.asarray(st.liquidated_notional, dtype=np.float64),
+            "hedge_usd": np.asarray(st.hedge_notional, dtype=np.float64),
+            "arb_usd": np.zeros(after.size),
+            "start": np.full(4, result.initial_price),
+        }
+    else:
+        c = result.column
+        out = {
+            "spot": c("spot_after"),
+            "perp": c("perp_after"),
+            "index": c("index_after"),
+            "mark": c("mark_after"),
+            "trigger": c("mark_before"),
+            "liquidated_qty": c("liquidated_qty"),
+            "ignition_usd": c("ignition_notional"),
+            "engine_usd": c("forced_perp_notional"),
+            "hedge_usd": c("spot_hedge_notional"),
+            "arb_usd": c("spot_arbitrage_notional"),
+            "start": np.array(
+                [result.initial_spot, result.initial_perp, result.initial_spot, result.initial_mark]
+            ),
+        }
+    out["stage"] = np.arange(out["spot"].size, dtype=np.int64)
+    return out
+
+
+def forced_parts(result: CascadeResult | TwoMarketResult) -> dict[str, float]:
+    """The forced buying of a run split by the book it traded in, USD, and as multiples.
+
+    Returns
+    -------
+    dict
+        ``ignition`` (USD), ``perp`` (the liquidation engine's buying, and a fund's
+        unwinding), ``spot`` (hedges and arbitrage: the buying that reaches the index),
+        ``total`` = perp + spot, and ``amplification`` = total / ignition,
+        ``perp_multiple``, ``spot_multiple`` (each part / ignition).
+    """
+    v = stage_view(result)
+    ign = float(v["ignition_usd"].sum())
+    perp = float(v["engine_usd"].sum())
+    spot = float(v["hedge_usd"].sum() + v["arb_usd"].sum())
+    return {
+        "ignition": ign,
+        "perp": perp,
+        "spot": spot,
+        "total": perp + spot,
+        "amplification": (perp + spot) / ign,
+        "perp_multiple": perp / ign,
+        "spot_multiple": spot / ign,
+    }
+
+
+def short_triggers(result: CascadeResult | TwoMarketResult) -> tuple[np.ndarray, np.ndarray]:
+    """Liquidation prices of the shorts at the start (USD per coin, rounded to the cent)
+    and the coins at each, ascending."""
+    _check_stage(result, 0)
+    if isinstance(result, CascadeResult):
+        return (np.asarray(result.tranches.trigger_price), np.asarray(result.tranches.size))
+    pos = result.snapshots[0].positions
+    s = pos.take(np.flatnonzero(pos.side == -1))
+    venue = result.params.venue
+    lp = np.round(np.asarray(venue.liquidation_price(s.side, s.size, s.entry_price, s.margin)), 2)
+    prices, inv = np.unique(lp, return_inverse=True)
+    return prices, np.bincount(inv, weights=s.size)
+
+
+def stage_table(result: CascadeResult | TwoMarketResult, start: int = 0) -> str:
+    """Text table of :func:`stage_view` (80 columns); stages from ``start`` on carry a
+    ``*`` (recomputed by :func:`rerun_from`).
+
+    Columns: trigger, spot, perp, index, mark (USD per coin), ``liq k`` (thousand coins
+    liquidated), ``perp $M`` (forced perp buying, million USD), ``spot $M`` (spot buying:
+    the ignition in stage 0, hedges and arbitrage after it, million USD)."""
+    v = stage_view(result)
+    rows = []
+    for k in v["stage"]:
+        label = "ignition" if k == 0 else str(k)
+        rows.append(
+            [
+                label + ("*" if start > 0 and k >= start else ""),
+                v["trigger"][k],
+                v["spot"][k],
+                v["perp"][k],
+                v["index"][k],
+                v["mark"][k],
+                v["liquidated_qty"][k] / 1e3,
+                v["engine_usd"][k] / 1e6,
+                (v["hedge_usd"][k] + v["arb_usd"][k] + v["ignition_usd"][k]) / 1e6,
+            ]
+        )
+    cols = ["stage", "trigger", "spot", "perp", "index", "mark", "liq k", "perp $M", "spot $M"]
+    fmts = ["", ".3f", ".3f", ".3f", ".3f", ".3f", ",.1f", ",.2f", ",.2f"]
+    return text_table(rows, cols, fmts)
+
+
+def trades_table(result: CascadeResult | TwoMarketResult, stage: int) -> str:
+    """Who bought from whom in one stage: buyer, seller, book, coins, USD.
+
+    On one ladder the ladder is every seller at once (spot sellers and the market
+    maker's perp quotes in one book), so its rows name it "the ladder".
+    """
+    k = _check_stage(result, stage)
+    rec = result.records[k]
+    if isinstance(result, CascadeResult):
+        rows = []
+        if rec.ignition_qty > 0:
+            rows.append(
+                ["ignitor", "the ladder", "ladder", rec.ignition_qty, rec.ignition_notional]
+            )
+        if rec.liquidated_qty > 0:
+            rows.append(
+                [
+                    "liquidated shorts",
+                    "the ladder",
+                    "ladder",
+                    rec.liquidated_qty,
+                    rec.liquidated_notional,
+                ]
+            )
+        if rec.hedge_qty > 0:
+            rows.append(["market_maker", "the ladder", "ladder", rec.hedge_qty, rec.hedge_notional])
+    else:
+        rows = [list(t) for t in rec.trades]
+    if not rows:
+        return f"stage {k}: no trades"
+    return text_table(
+        rows,
+        ["buyer", "seller", "book", "coins", "USD"],
+        ["", "", "", ",.0f", ",.0f"],
+        align=["<", "<", "<", ">", ">"],
+    )
