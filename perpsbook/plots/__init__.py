@@ -12,6 +12,7 @@ One module per topic, every public name re-exported here (chapters write
 :mod:`perpsbook.plots.hedging_funding` the market maker's hedge, funding, basis trade
 :mod:`perpsbook.plots.cascade`         the cascade stage by stage (price staircase)
 :mod:`perpsbook.plots.crash`           the mirror image, October 2025 bars, ADL policies
+:mod:`perpsbook.plots.rocket`          the rocket stage by stage in both models, variants
 =====================================  ================================================
 
 Every figure function is pure: it takes data as arguments, returns a
@@ -61,6 +62,12 @@ from perpsbook.plots.margin import (
     venue_color,
     venue_label,
 )
+from perpsbook.plots.rocket import (
+    ignition_cliff_figure,
+    rocket_models_figure,
+    rocket_stages_figure,
+    variants_figure,
+)
 from perpsbook.plots.style import (
     COLORS,
     CYCLE,
@@ -109,6 +116,7 @@ __all__ = [
     "funding_year_figure",
     "hedge_impact_figure",
     "hedge_lag_figure",
+    "ignition_cliff_figure",
     "liquidation_vs_leverage_figure",
     "maintenance_schedule_figure",
     "mirror_figure",
@@ -117,10 +125,13 @@ __all__ = [
     "pct_formatter",
     "price_staircase",
     "reuse_axes",
+    "rocket_models_figure",
     "rocket_overview_figure",
+    "rocket_stages_figure",
     "symbol_color",
     "usd_formatter",
     "use_style",
+    "variants_figure",
     "venue_color",
     "venue_label",
 ]
