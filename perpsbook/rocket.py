@@ -71,6 +71,7 @@ __all__ = [
     "STAGE_CHANGES",
     "VENUE_MARKS",
     "forced_parts",
+    "ignition_threshold",
     "rerun_from",
     "restate",
     "short_triggers",
@@ -469,3 +470,51 @@ def trades_table(result: CascadeResult | TwoMarketResult, stage: int) -> str:
         ["", "", "", ",.0f", ",.0f"],
         align=["<", "<", "<", ">", ">"],
     )
+
+
+def ignition_threshold(
+    run: Any, lo: float, hi: float, *, tol: float = 1.0, max_iter: int = 80
+) -> float:
+    """Smallest ignition (USD) in ``(lo, hi]`` whose run liquidates anything, by bisection.
+
+    Parameters
+    ----------
+    run : callable(ignition_usd) -> CascadeResult or TwoMarketResult
+    lo, hi : float
+        USD, ``0 < lo < hi``; ``run(lo)`` must liquidate nothing and ``run(hi)`` something.
+    tol : float
+        Width of the final bracket, USD, > 0.
+
+    Returns
+    -------
+    float
+        The upper end of the final bracket, USD: an ignition that liquidates. Assumes
+        "liquidates anything" switches once in ``(lo, hi]`` (true when the first trigger
+        is reached by the ignition's own price move, as in RocketCoin).
+
+    Raises
+    ------
+    InvalidInputError
+        Bad bracket (the ends do not straddle the threshold) or bad numbers.
+    """
+    lo = float(check_positive("lo", lo))
+    hi = float(check_positive("hi", hi))
+    tol = float(check_positive("tol", tol))
+    if not lo < hi:
+        raise InvalidInputError(f"lo must be below hi, got lo={lo!r}, hi={hi!r}")
+
+    def fires(x: float) -> bool:
+        r = run(x)
+        qty = r.total_liquidated_qty if isinstance(r, CascadeResult) else r.liquidated_qty
+        return qty > 0
+
+    if fires(lo) or not fires(hi):
+        raise InvalidInputError(
+            f"the bracket [{lo:,.2f}, {hi:,.2f}] USD must have no liquidation at lo and one at hi"
+        )
+    for _ in range(max_iter):
+        if hi - lo <= tol:
+            break
+        mid = 0.5 * (lo + hi)
+        lo, hi = (lo, mid) if fires(mid) else (mid, hi)
+    return hi

@@ -308,3 +308,20 @@ def test_every_control_changes_the_output():
         assert not p.text.startswith("invalid input"), (name, p.text)
         assert (p.image.value, p.text) != before, name
     assert plt.get_fignums() == []
+
+
+def test_ignition_threshold():
+    from perpsbook.rocket import ignition_threshold
+    from perpsbook.theory import critical_ignition
+
+    s = rocketcoin()
+    want = critical_ignition(
+        s.book, s.tranches.trigger_price, s.tranches.size, hedge_ratio=1.0
+    ).notional
+    got = ignition_threshold(lambda x: rocketcoin(ignition=x).run(), 1e5, 3e5, tol=0.01)
+    assert got == pytest.approx(want, abs=0.02)
+    assert rocketcoin(ignition=got).run().total_liquidated_qty > 0
+    with pytest.raises(InvalidInputError, match="bracket"):
+        ignition_threshold(lambda x: rocketcoin(ignition=x).run(), 2.5e5, 3e5)
+    with pytest.raises(InvalidInputError, match="lo"):
+        ignition_threshold(lambda x: rocketcoin(ignition=x).run(), 3e5, 1e5)
