@@ -87,7 +87,7 @@ def _headline(result: Any) -> str:
 def rocket_stage_update(v: dict[str, Any], kept: KeptFigure | None = None) -> View:
     """The panel's update, a pure function of the controls' values.
 
-    ``v`` holds ``model`` (one of :data:`MODELS`), ``stage`` (int), ``tranche_scale``,
+    ``v`` holds ``model`` (one of ``MODELS``), ``stage`` (int), ``tranche_scale``,
     ``hedge_ratio``, ``lag``, ``spot_depth``, ``perp_depth``, ``refill`` (spot refill and
     market-maker re-posting, fraction), ``arbitrage_usd`` (USD per stage) and ``venue``
     (``"same"`` or a venue name). It reruns the model's cascade from the snapshot before
@@ -127,17 +127,17 @@ def _updater() -> Any:
 def rocket_stage_explorer(model: str = "binance", stage: int = 1) -> Panel:
     """Panel: rerun one stage of the RocketCoin cascade, and all after it, with changes.
 
-    Controls: ``model`` (:data:`MODELS`), ``stage`` (the stage to rerun from; its
+    Controls: ``model`` (``MODELS``), ``stage`` (the stage to rerun from; its
     description says "stage"), ``tranche_scale`` (x the coins of the shorts still open),
     ``hedge_ratio``, ``lag`` (stages), ``spot_depth`` and ``perp_depth`` (x the resting
     size of each book), ``refill`` (fraction of consumed depth restored between stages),
     ``arbitrage_usd`` (basis arbitrage capacity, USD per stage) and ``venue`` (liquidation
-    policy and mark rule from the stage on). See :func:`rocket_stage_update`.
+    policy and mark rule from the stage on). See ``rocket_stage_update``.
 
     Parameters
     ----------
     model : str
-        One of :data:`MODELS`.
+        One of ``MODELS``.
     stage : int
         Stage to start from, within the model's run (the slider's maximum follows
         the model's number of stages).
@@ -203,7 +203,7 @@ def _defaults(model: str, **values: Any) -> dict[str, Any]:
 
 
 def rocket_stage_player(model: str = "binance", dpi: float = 60.0) -> StaticTwin:
-    """Kernel-free stage player of a model's run (:data:`MODELS`): one frame per stage,
+    """Kernel-free stage player of a model's run (``MODELS``): one frame per stage,
     :func:`perpsbook.plots.rocket_stages_figure` drawn up to that stage."""
     from perpsbook.rocket import trades_table
 
@@ -221,7 +221,7 @@ def rocket_stage_player(model: str = "binance", dpi: float = 60.0) -> StaticTwin
 
 def rocket_stage_explorer_twin() -> StaticTwin:
     """Kernel-free twin of :func:`rocket_stage_explorer`: the whole run from stage 1 on,
-    over model (:data:`MODELS`) × hedge ratio (0, 0.5, 1, 1.5) × perp depth (1, 2)
+    over model (``MODELS``) × hedge ratio (0, 0.5, 1, 1.5) × perp depth (1, 2)
     (16 ... 32 frames)."""
 
     def update(v: dict[str, Any]) -> View:
