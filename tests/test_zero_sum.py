@@ -261,6 +261,32 @@ def test_two_market_ledgers_are_zero_sum(policy):
     assert zs.pnl()["liquidated traders"] < 0
 
 
+@needs_engine
+def test_takeovers_count_as_liquidated():
+    """Binance's fund takes the shorts over: each still loses exactly its margin."""
+    from perpsbook.plots.zero_sum import with_takeovers
+    from perpsbook.scenarios import rocketcoin_two_market
+
+    zs, result = rocketcoin_zero_sum("binance")
+    fixed = with_takeovers(zs)
+    before, after = zs.pnl(), fixed.pnl()
+    assert "not liquidated" not in after  # every short was liquidated or taken over
+    moved = before["liquidated traders"] + before.get("not liquidated", 0.0)
+    assert math.isclose(after["liquidated traders"], moved, rel_tol=1e-12)
+    for role in ("other side", "market maker", "resting orders", "insurance fund"):
+        assert after[role] == pytest.approx(before[role], abs=1e-6)
+    assert abs(fixed.totals()["value"]) <= 1e-9 * zs.entries.gross_usd() + 1e-6
+    pos = rocketcoin_two_market("binance").positions
+    margin = float(np.sum(np.asarray(pos.margin)[np.asarray(pos.side) < 0]))
+    assert after["liquidated traders"] == pytest.approx(-margin, rel=1e-9)
+    assert result.liquidated_qty == pytest.approx(float(np.sum(pos.size[pos.side < 0])))
+    # a ledger without takeovers comes back unchanged
+    market = rocketcoin_zero_sum("market")[0]
+    assert with_takeovers(market) is market
+    with pytest.raises(InvalidInputError, match="zs"):
+        with_takeovers("ledger")
+
+
 # --------------------------------------------------------------------------- panel, twin
 
 widgets = pytest.importorskip("perpsbook.widgets")

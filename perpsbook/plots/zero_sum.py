@@ -14,10 +14,15 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from perpsbook.errors import InvalidInputError, check_positive
-from perpsbook.payoffs import ZeroSum, pnl_curves
+from perpsbook.payoffs import ZeroSum, account_role, pnl_curves, zero_sum
 from perpsbook.plots.style import COLORS, CYCLE, escape_dollars, format_usd, usd_formatter
 
-__all__ = ["pnl_against_mark_figure", "policy_pnl_figure", "zero_sum_waterfall"]
+__all__ = [
+    "pnl_against_mark_figure",
+    "policy_pnl_figure",
+    "with_takeovers",
+    "zero_sum_waterfall",
+]
 
 GAIN, LOSS = COLORS["long"], COLORS["short"]
 
@@ -28,6 +33,44 @@ def _check_zs(zs: Any, name: str = "zs") -> ZeroSum:
             f"{name} must be a perpsbook.payoffs.ZeroSum, got {type(zs).__name__}"
         )
     return zs
+
+
+def with_takeovers(zs: ZeroSum) -> ZeroSum:
+    """``zs`` with positions taken over at their bankruptcy price counted as liquidated.
+
+    :func:`perpsbook.payoffs.account_role` recognises a liquidated position by the memo
+    of a liquidation, deficit or ADL posting. Under Binance's policy the insurance fund
+    (and under Hyperliquid's the backstop vault) takes positions over with a posting
+    memo'd "... takeover at bankruptcy price"; such a trader loses its margin exactly as
+    if the engine had closed it, so its row belongs with the ``liquidated traders``, not
+    with the ``not liquidated``. This re-groups ``zs`` accordingly (same entries, same
+    marks, USD per coin); it changes nothing once ``account_role`` knows takeovers.
+
+    Parameters
+    ----------
+    zs : ZeroSum
+
+    Returns
+    -------
+    ZeroSum
+    """
+    _check_zs(zs)
+    e = zs.entries
+    names = e.accounts
+    taken = {
+        names[a]
+        for m, s, d in zip(e.memo, e.src.tolist(), e.dst.tolist(), strict=True)
+        if "takeover" in m
+        for a in (s, d)
+    }
+    over = {
+        a: "liquidated traders"
+        for a in taken
+        if account_role(a, e) == "not liquidated"  # a position on the liquidated side
+    }
+    if not over:
+        return zs
+    return zero_sum(e, zs.spot_price, zs.perp_price, roles=over)
 
 
 def _waterfall(ax: Any, zs: ZeroSum, tol: float) -> None:

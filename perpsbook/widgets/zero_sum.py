@@ -10,6 +10,7 @@ import ipywidgets as widgets
 from perpsbook import plots as _plots
 from perpsbook.hedging import HEDGE_RATIO_MAX
 from perpsbook.payoffs import POLICIES, ZeroSum, rocketcoin_zero_sum
+from perpsbook.plots.zero_sum import with_takeovers
 from perpsbook.widgets.panel import WIDE, Panel, View, check_choice, check_range
 from perpsbook.widgets.twin import StaticTwin, static_twin
 
@@ -56,9 +57,11 @@ def _update(stage_seconds: float | None) -> Any:
         key = (policy, float(v["ignition"]), float(v["hedge"]))
         if key not in cache:
             secs = None if policy is None else stage_seconds
-            cache[key] = rocketcoin_zero_sum(
+            zs, result = rocketcoin_zero_sum(
                 policy, ignition=key[1], hedge_ratio=key[2], stage_seconds=secs
             )
+            # positions a fund or vault took over are liquidated traders too
+            cache[key] = with_takeovers(zs), result
         zs, result = cache[key]
         title = f"{_LABEL[policy]}: ignition {_short(key[1])}, hedge ratio {key[2]:g}"
         return _plots.zero_sum_waterfall(zs, title=title), ledger_text(zs, result)
