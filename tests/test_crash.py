@@ -294,3 +294,58 @@ def test_crash_panel_and_twin():
         widgets.crash_explorer(hedge_ratio=-1.0)
     html = widgets.crash_explorer_twin()._repr_html_()
     assert "pb-static-panel" in html and len(html) < 2_500_000
+
+
+# --------------------------------------------------------------------------- two markets
+
+
+@pytest.fixture(scope="module")
+def two_market_pair():
+    from perpsbook.scenarios import rocketcoin_crash_two_market, rocketcoin_two_market
+
+    runs = {}
+    for venue in ("binance", "bybit", "hyperliquid"):
+        runs[venue] = (
+            rocketcoin_two_market(venue).run(),
+            rocketcoin_crash_two_market(venue).run(),
+        )
+    return runs
+
+
+def test_two_market_crash_mirrors_on_bybit_only(two_market_pair):
+    """The chapter's claims: Bybit reflects stage by stage, Binance in spot but not in
+    the fund's and venue's loss, Hyperliquid not at all."""
+    rocket, crash = two_market_pair["bybit"]
+    assert rocket.n_stages == crash.n_stages
+    for col in ("spot_after", "perp_after", "mark_after"):
+        np.testing.assert_allclose(20.0 - crash.column(col), rocket.column(col), atol=1e-9)
+    assert crash.liquidated_qty == pytest.approx(rocket.liquidated_qty)
+    assert crash.adl_qty == pytest.approx(rocket.adl_qty)
+    rocket, crash = two_market_pair["binance"]
+    np.testing.assert_allclose(20.0 - crash.column("spot_after"), rocket.column("spot_after"))
+    assert crash.bad_debt != pytest.approx(rocket.bad_debt, rel=1e-3)
+    rocket, crash = two_market_pair["hyperliquid"]
+    assert crash.liquidated_qty > 2 * rocket.liquidated_qty
+    for rocket, crash in two_market_pair.values():
+        assert crash.ledger_imbalance < 1e-6 and crash.final_spot < 10.0 < rocket.final_spot
+
+
+def test_two_market_crash_figure(two_market_pair):
+    from perpsbook.plots.crash import long_triggers, two_market_crash_figure
+
+    rocket, crash = two_market_pair["binance"]
+    prices, coins = long_triggers(crash)
+    np.testing.assert_allclose(prices, [5.0, 6.0, 7.0, 8.0, 9.0])
+    assert coins.sum() == pytest.approx(crash.liquidated_qty)
+    fig = two_market_crash_figure(crash, rocket)
+    ax_p, ax_s = fig.axes
+    assert len(ax_p.get_lines()) >= 5 + 5  # triggers, four prices, the reflected mark
+    assert len(ax_s.patches) == 3 * crash.n_stages
+    plt.close(fig)
+    plt.close(two_market_crash_figure(crash))
+    with pytest.raises(InvalidInputError, match="crash must be a crash"):
+        two_market_crash_figure(rocket)
+    with pytest.raises(InvalidInputError, match="crash must be"):
+        two_market_crash_figure("run")
+    with pytest.raises(InvalidInputError, match="pivot"):
+        two_market_crash_figure(crash, pivot=float("nan"))

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 
 from perpsbook.errors import InvalidInputError
 from perpsbook.plots.cascade import price_staircase
-from perpsbook.plots.style import COLORS, CYCLE, date_axis, usd_formatter
+from perpsbook.plots.style import COLORS, CYCLE, date_axis, escape_dollars, usd_formatter
 
 __all__ = [
     "ADL_POLICY_COLORS",
@@ -24,6 +24,7 @@ __all__ = [
     "adl_policies_figure",
     "crash_klines_figure",
     "mirror_figure",
+    "two_market_crash_figure",
 ]
 
 ADL_POLICY_LABELS = {
@@ -305,4 +306,131 @@ def adl_hits_figure(
     axes[0][0].yaxis.set_major_formatter(usd_formatter(0))
     if title:
         fig.suptitle(title, fontweight="bold")
+    return fig
+
+
+_PRICE_LINES = (
+    ("spot", "spot (last trade)", COLORS["spot"], "-", "o"),
+    ("index", "index", COLORS["neutral"], ":", None),
+    ("perp", "perp (last trade)", COLORS["perp"], "-", "s"),
+    ("mark", "mark (liquidation trigger)", COLORS["long"], "--", "D"),
+)
+
+
+def long_triggers(result: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Liquidation prices of the longs of a two-market run at its start (USD per coin,
+    rounded to the cent) and the coins at each, ascending."""
+    pos = result.snapshots[0].positions
+    longs = pos.take(np.flatnonzero(pos.side == 1))
+    venue = result.params.venue
+    lp = venue.liquidation_price(longs.side, longs.size, longs.entry_price, longs.margin)
+    prices, inv = np.unique(np.round(np.asarray(lp, dtype=np.float64), 2), return_inverse=True)
+    return prices, np.bincount(inv, weights=longs.size)
+
+
+def two_market_crash_figure(
+    crash: Any,
+    rocket: Any = None,
+    pivot: float = 10.0,
+    *,
+    title: str | None = None,
+) -> Figure:
+    """A two-market crash stage by stage: four prices on the left, who sold on the right.
+
+    Left: spot, index, perp and mark (USD per coin) before the ignition and after each
+    stage, the longs' liquidation prices as dotted lines labelled with their coins, and,
+    if ``rocket`` is given, the rocket's mark reflected about ``pivot`` (grey): where the
+    crash's mark would be if the two were exact mirror images. Right: per stage, the
+    forced perp selling (the liquidation engine's and a fund's or vault's unwinding),
+    the ignition's and the market maker's spot selling, USD.
+
+    Parameters
+    ----------
+    crash : TwoMarketResult
+        A run with ``params.side == -1`` (:func:`perpsbook.scenarios.rocketcoin_crash_two_market`).
+    rocket : TwoMarketResult, optional
+        The rocket it mirrors (:func:`perpsbook.scenarios.rocketcoin_two_market`).
+    pivot : float
+        USD per coin, > 0.
+    title : str, optional
+
+    Returns
+    -------
+    Figure
+    """
+    from perpsbook.rocket import stage_view
+    from perpsbook.twomarket import TwoMarketResult
+
+    for name, r in (("crash", crash), ("rocket", rocket)):
+        if r is not None and not isinstance(r, TwoMarketResult):
+            raise InvalidInputError(
+                f"{name} must be a perpsbook.twomarket.TwoMarketResult, got {type(r).__name__}"
+            )
+    if crash.params.side != -1:
+        raise InvalidInputError(
+            f"crash must be a crash (params.side -1), got side {crash.params.side}"
+        )
+    pivot = float(pivot)
+    if not (np.isfinite(pivot) and pivot > 0):
+        raise InvalidInputError(f"pivot must be a finite price > 0 (USD per coin), got {pivot!r}")
+    v = stage_view(crash)
+    n = int(v["stage"].size)
+    fig, (ax_p, ax_s) = plt.subplots(
+        1, 2, figsize=(11, 4.6), layout="none", gridspec_kw={"width_ratios": [1.25, 1.0]}
+    )
+    fig.subplots_adjust(left=0.07, right=0.985, bottom=0.13, top=0.86, wspace=0.3)
+    trig, coins = long_triggers(crash)
+    for p, q in zip(trig, coins, strict=True):
+        ax_p.axhline(p, color=COLORS["long"], lw=0.8, ls=":", alpha=0.8)
+        ax_p.annotate(
+            f"{q / 1e3:,.0f}k",
+            xy=(1.005, p),
+            xycoords=("axes fraction", "data"),
+            fontsize=7,
+            va="center",
+            color=COLORS["long"],
+            annotation_clip=False,
+        )
+    x = np.concatenate(([-0.5], np.arange(n, dtype=np.float64)))
+    if rocket is not None:
+        rv = stage_view(rocket)
+        xr = np.concatenate(([-0.5], np.arange(rv["stage"].size, dtype=np.float64)))
+        yr = 2 * pivot - np.concatenate(([rv["start"][3]], rv["mark"]))
+        ax_p.plot(xr, yr, color=COLORS["light"], lw=3.0, label="rocket's mark, reflected")
+    ys = [trig, v["start"]]
+    for j, (key, label, color, ls, marker) in enumerate(_PRICE_LINES):
+        y = np.concatenate(([v["start"][j]], v[key]))
+        ys.append(y)
+        ax_p.plot(x, y, color=color, ls=ls, marker=marker, ms=4, lw=1.6, label=label)
+    lo = min(float(np.min(a)) for a in ys)
+    hi = max(float(np.max(a)) for a in ys)
+    pad = 0.06 * (hi - lo)
+    ax_p.set_ylim(lo - pad, hi + pad)
+    ax_p.yaxis.set_major_formatter(usd_formatter())
+    ax_p.set_ylabel("USD per coin")
+    ax_p.set_title("Prices after each stage (dotted: the longs' triggers)")
+    ax_p.legend(loc="lower left", fontsize=8)
+    k = np.arange(n)
+    w = 0.38
+    ign, eng, hed = v["ignition_usd"], v["engine_usd"], v["hedge_usd"]
+    ax_s.bar(k - w / 2, eng, w, color=COLORS["perp"], label="engine's and fund's perp selling")
+    ax_s.bar(k + w / 2, ign, w, color=COLORS["ignitor"], label="ignition (spot)")
+    ax_s.bar(k + w / 2, hed, w, bottom=ign, color=COLORS["spot"], label="MM spot hedge")
+    top = float(np.max(np.maximum(eng, ign + hed)))
+    ax_s.set_ylim(0, 1.3 * max(top, 1.0))
+    ax_s.yaxis.set_major_formatter(usd_formatter())
+    ax_s.set_ylabel("USD sold in the stage")
+    ax_s.set_title("Who sold: perp (left bar), spot (right bar)")
+    ax_s.legend(loc="upper left", fontsize=8, ncol=2)
+    for ax in (ax_p, ax_s):
+        ax.set_xlim(-0.7, n - 0.3)
+        ax.set_xlabel("stage")
+        if n <= 24:
+            ax.set_xticks(k, ["ign", *(str(i) for i in range(1, n))])
+    if title is None:
+        title = (
+            f"{crash.params.venue.name}: spot {v['spot'][-1]:,.2f}, "
+            f"mark {v['mark'][-1]:,.2f} USD after {n - 1} stages"
+        )
+    fig.suptitle(escape_dollars(title), fontweight="bold")
     return fig
