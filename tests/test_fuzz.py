@@ -16,7 +16,7 @@ Each spec is fuzzed a second time as ``<name>+defaults``: every keyword the call
 its default is spelled out and replaced by every value of ``BAD`` on its own (optional
 arguments are public input too).
 
-Result containers (``Fill``, ``Walk``, ``CascadeResult``, ``StageRecord``,
+Result containers (``AdlComparison``, ``Fill``, ``Walk``, ``CascadeResult``, ``StageRecord``,
 ``StageSnapshot``, ``StageArrays``, ``HedgePath``, ``HedgeStep``, ``LiquidationResult``,
 ``LiquidationEvents``, ``AdlEvents``, ``PopulationResult``, ``SweepResult``,
 ``BasisTradeResult``, ``CriticalIgnition``, ``LedgerEntries``, ``Scenario``) are built by the
@@ -782,6 +782,7 @@ SPECS: list[Spec] = [
 
 # Not fuzzed as constructors (see the module docstring): result containers.
 RESULT_TYPES = {
+    "AdlComparison",
     "AdlEvents",
     "BasisTradeResult",
     "CascadeResult",
@@ -896,6 +897,7 @@ def test_specs_cover_the_public_namespace():
             missing.append(name)
     assert missing == []
     for mod in (
+        _adl,
         _book,
         _cascade,
         _errors,
