@@ -50,7 +50,7 @@ from perpsbook.cascade import (
     is_settled,
     run_stage,
 )
-from perpsbook.cascade import _result as _one_ladder_result
+from perpsbook.cascade import assemble_result as _one_ladder_result
 from perpsbook.errors import InvalidInputError, check_count, check_positive, check_scalar
 from perpsbook.liquidation import LiquidationConfig
 from perpsbook.margin import venue_by_name
@@ -64,7 +64,7 @@ from perpsbook.twomarket import (
     positions_at_triggers,
     run_two_market_stage,
 )
-from perpsbook.twomarket import _result as _two_market_result
+from perpsbook.twomarket import assemble_two_market_result as _two_market_result
 
 __all__ = [
     "ONE_LADDER_CHANGES",
