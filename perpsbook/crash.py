@@ -206,14 +206,14 @@ class AdlCase:
         USD per coin at which its equity is zero, > 0.
     mark_price : float
         USD per coin when it is closed, > 0.
+    gap : float
+        ``|mark - bankruptcy price|``, USD per coin: what each coin closed by ADL at the
+        bankruptcy price recovers.
 
     Raises
     ------
     InvalidSideError, InvalidInputError
         A side other than +-1; a size or price that is not one finite number > 0.
-    gap : float
-        ``|mark - bankruptcy price|``, USD per coin: what each coin closed by ADL at the
-        bankruptcy price recovers.
     """
 
     side: int
