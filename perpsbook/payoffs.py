@@ -192,7 +192,7 @@ def _touched(entries: LedgerEntries) -> tuple[set[str], set[str]]:
     for m, s, d in zip(entries.memo, entries.src.tolist(), entries.dst.tolist(), strict=True):
         if "ADL" in m:
             adl.update((names[s], names[d]))
-        elif "liquidation" in m or "deficit" in m:
+        elif "liquidation" in m or "deficit" in m or "takeover" in m:
             liq.update((names[s], names[d]))
     cache["touched"] = (liq, adl)
     return liq, adl
