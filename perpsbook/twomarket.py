@@ -229,6 +229,19 @@ _TAKEOVER_ACCOUNTS = ("insurance_fund", "backstop_vault")
 """Ledger accounts that may hold positions taken over by a venue policy."""
 
 _MARK_TOL = 1e-9  # relative mark change under which a memory rule counts as settled
+_TAKEOVER_DUST = 1e-9  # held contracts below this fraction of all liquidated coins are rounding
+
+
+def _taken_over(balances: dict, account: str, liquidated_qty: float) -> float:
+    """Contracts a fund or vault still holds from takeovers (coins, signed), 0 for dust.
+
+    Unwinding in pieces leaves floating-point remainders (~1e-12 coins); trading them would
+    print dust trades at whatever level the book offers, and the run would never settle.
+    """
+    inv = balances.get(account, {}).get("perp", 0.0)
+    return 0.0 if abs(inv) <= _TAKEOVER_DUST * max(liquidated_qty, 1.0) else inv
+
+
 _NEVER = -(2**62)  # "never clipped" stage number
 
 
@@ -1198,7 +1211,7 @@ def run_two_market_stage(
         if params.fund_unwind > 0 and not linked:
             held = snap.ledger.balances()
             for acct in _TAKEOVER_ACCOUNTS:
-                inv = held.get(acct, {}).get("perp", 0.0)
+                inv = _taken_over(held, acct, snap.totals["liquidated_qty"])
                 want = -params.fund_unwind * inv  # + buy back a short, - sell a long
                 side = 1 if want > 0 else -1
                 depth = perp_book.total_ask_qty if side == 1 else perp_book.total_bid_qty
@@ -1422,7 +1435,7 @@ def is_two_market_settled(snapshot: TwoMarketSnapshot, params: TwoMarketParams) 
         held = snapshot.ledger.balances()
         book = snapshot.perp_book
         for acct in _TAKEOVER_ACCOUNTS:
-            inv = held.get(acct, {}).get("perp", 0.0)
+            inv = _taken_over(held, acct, snapshot.totals["liquidated_qty"])
             if (inv < 0 and book.ask_prices.size) or (inv > 0 and book.bid_prices.size):
                 return False
     if params.mark.name in ("binance", "hyperliquid") and not params.linked:

@@ -592,3 +592,16 @@ def test_fund_cash_matches_its_ledger_once_takeovers_are_unwound(venue):
         cash = scenario.params.insurance_fund + held.get("USD", 0.0)
         assert snap.insurance_fund == pytest.approx(cash, abs=1e-6)
         assert snap.totals["takeover_basis"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_takeover_remainders_are_not_traded_as_dust():
+    # Splitting a tranche into more positions only changes floating-point remainders of the
+    # fund's unwind; they must not print dust trades that move spot (11 positions per
+    # tranche used to drop spot from 11.50 to 9.99 on a 5e-12-coin hedge).
+    from perpsbook.scenarios import rocketcoin_two_market
+
+    base = rocketcoin_two_market("binance").run().summary()
+    for n in (9, 11, 12):
+        other = rocketcoin_two_market("binance", positions_per_tranche=n).run().summary()
+        assert other["final_spot"] == pytest.approx(base["final_spot"])
+        assert other["liquidated_qty"] == pytest.approx(base["liquidated_qty"])
