@@ -12,6 +12,7 @@ One module per topic, every public name re-exported here (chapters write
 :mod:`perpsbook.plots.hedging_funding` the market maker's hedge, funding, basis trade
 :mod:`perpsbook.plots.cascade`         the cascade stage by stage (price staircase)
 :mod:`perpsbook.plots.crash`           the mirror image, October 2025 bars, ADL policies
+:mod:`perpsbook.plots.levers`          timing, location, people: levers, sniping
 =====================================  ================================================
 
 Every figure function is pure: it takes data as arguments, returns a
@@ -51,6 +52,13 @@ from perpsbook.plots.hedging_funding import (
     hedge_impact_figure,
     hedge_lag_figure,
     mm_pnl_figure,
+)
+from perpsbook.plots.levers import (
+    lever_curves_figure,
+    lever_ranking_figure,
+    sniper_figure,
+    two_market_levers_figure,
+    two_market_path_figure,
 )
 from perpsbook.plots.margin import (
     VENUE_COLORS,
@@ -109,6 +117,8 @@ __all__ = [
     "funding_year_figure",
     "hedge_impact_figure",
     "hedge_lag_figure",
+    "lever_curves_figure",
+    "lever_ranking_figure",
     "liquidation_vs_leverage_figure",
     "maintenance_schedule_figure",
     "mirror_figure",
@@ -118,7 +128,10 @@ __all__ = [
     "price_staircase",
     "reuse_axes",
     "rocket_overview_figure",
+    "sniper_figure",
     "symbol_color",
+    "two_market_levers_figure",
+    "two_market_path_figure",
     "usd_formatter",
     "use_style",
     "venue_color",

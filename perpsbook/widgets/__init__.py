@@ -13,6 +13,7 @@ figure and a text), and every panel ``x_explorer`` has a twin ``x_explorer_twin(
 :mod:`perpsbook.widgets.hedging_funding`  the market maker's hedge
 :mod:`perpsbook.widgets.cascade`  the RocketCoin cascade
 :mod:`perpsbook.widgets.crash`    the RocketCoin crash, ADL policies on it
+:mod:`perpsbook.widgets.levers`   timing, location, people: levers, venues, sniper
 ================================  =================================================
 
 :mod:`perpsbook.widgets.fastagg` holds the Agg canvas that caches text bitmaps.
@@ -44,6 +45,14 @@ from perpsbook.widgets.data import (
     funding_explorer_twin,
 )
 from perpsbook.widgets.hedging_funding import hedge_explorer, hedge_explorer_twin
+from perpsbook.widgets.levers import (
+    infrastructure_explorer,
+    infrastructure_explorer_twin,
+    lever_explorer,
+    lever_explorer_twin,
+    sniper_explorer,
+    sniper_explorer_twin,
+)
 from perpsbook.widgets.margin import liquidation_calculator, liquidation_calculator_twin
 from perpsbook.widgets.panel import KeptFigure, Panel, check_choice, check_range, figure_png
 from perpsbook.widgets.twin import StaticTwin, stage_player, static_twin
@@ -65,12 +74,18 @@ __all__ = [
     "funding_explorer_twin",
     "hedge_explorer",
     "hedge_explorer_twin",
+    "infrastructure_explorer",
+    "infrastructure_explorer_twin",
+    "lever_explorer",
+    "lever_explorer_twin",
     "liquidation_calculator",
     "liquidation_calculator_twin",
     "order_book_explorer",
     "order_book_explorer_twin",
     "rocket_explorer",
     "rocket_explorer_twin",
+    "sniper_explorer",
+    "sniper_explorer_twin",
     "stage_player",
     "static_twin",
     "venue_liquidation_table",
