@@ -2,26 +2,28 @@
 
 The package behind the perpsbook interactive textbook. One module per idea:
 
-========================  =================================================================
-:mod:`perpsbook.errors`    error classes (all ``ValueError`` subclasses) and input checks
-:mod:`perpsbook.book`      order books, market orders, fills, impact and cost curves
-:mod:`perpsbook.positions` struct-of-arrays positions (side, size, entry, margin)
-:mod:`perpsbook.margin`    tiers, initial/maintenance margin, liquidation and bankruptcy
-                           prices, venue presets (Binance-, Bybit-, Hyperliquid-style)
-:mod:`perpsbook.liquidation` the liquidation engine: fees, insurance fund, ADL, partial clips
-:mod:`perpsbook.hedging`   the market maker that turns forced perp flow into spot hedges
-:mod:`perpsbook.funding`   premium index, funding rate, payments, the basis trade
-:mod:`perpsbook.ledger`    double-entry, zero-sum accounting
-:mod:`perpsbook.cascade`   the feedback loop, stage by stage (the article's telling)
-:mod:`perpsbook.markets`   index and mark price rules (last, index, Binance, Hyperliquid)
-:mod:`perpsbook.twomarket` the loop on a spot and a perp book, triggered on the mark
-:mod:`perpsbook.population` the same loop over N positions as a vectorised fixed point
-:mod:`perpsbook.theory`    branching ratio, small-shock multiplier, critical ignition
-:mod:`perpsbook.scenarios` named presets, first of all :func:`rocketcoin`
-:mod:`perpsbook.data`      loaders for the shipped Binance data snapshots
-:mod:`perpsbook.plots`,
-:mod:`perpsbook.widgets`   the book's figures and ipywidgets panels (import them directly)
-========================  =================================================================
+============================  ================================================================
+:mod:`perpsbook.errors`       error classes (all ``ValueError`` subclasses) and input checks
+:mod:`perpsbook.book`         order books, market orders, fills, impact and cost curves
+:mod:`perpsbook.positions`    struct-of-arrays positions (side, size, entry, margin)
+:mod:`perpsbook.margin`       tiers, initial/maintenance margin, liquidation and bankruptcy
+                              prices, venue presets (Binance-, Bybit-, Hyperliquid-style)
+:mod:`perpsbook.liquidation`  the liquidation engine: fees, insurance fund, ADL, partial clips
+:mod:`perpsbook.adl`          auto-deleveraging: venue rankings, minimal ADL quantity
+:mod:`perpsbook.hedging`      the market maker that turns forced perp flow into spot hedges
+:mod:`perpsbook.funding`      premium index, funding rate, payments, the basis trade
+:mod:`perpsbook.ledger`       double-entry, zero-sum accounting
+:mod:`perpsbook.cascade`      the feedback loop, stage by stage (the article's telling)
+:mod:`perpsbook.markets`      index and mark price rules (last, index, Binance, Hyperliquid)
+:mod:`perpsbook.twomarket`    the loop on a spot and a perp book, triggered on the mark
+:mod:`perpsbook.population`   the same loop over N positions as a vectorised fixed point
+:mod:`perpsbook.theory`       branching ratio, small-shock multiplier, critical ignition
+:mod:`perpsbook.scenarios`    named presets, first of all
+                              :func:`~perpsbook.scenarios.rocketcoin`
+:mod:`perpsbook.data`         loaders for the shipped Binance data snapshots
+:mod:`perpsbook.plots`        the book's figures (import the package directly)
+:mod:`perpsbook.widgets`      the book's ipywidgets panels (import the package directly)
+============================  ================================================================
 
 Units everywhere: prices in USD per coin, sizes in coins, notional in USD, rates as
 fractions; side +1 is long / buy and -1 is short / sell.

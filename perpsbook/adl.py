@@ -188,9 +188,9 @@ def adl_ranking(
     exclude : bool array (N,), optional
         Positions not eligible (e.g. the ones being liquidated).
     policy : str
-        One of :data:`ADL_POLICIES` (default ``"binance"``, LeveragePnL [B-ADL]). For
+        One of :data:`perpsbook.adl.ADL_POLICIES` (default ``"binance"``, LeveragePnL [B-ADL]). For
         ``"pro_rata"`` the order is the input order (the allocation is proportional, see
-        :func:`adl_allocate`).
+        :func:`perpsbook.adl.adl_allocate`).
     venue : perpsbook.margin.Venue, optional
         For the Binance margin ratio (default BINANCE).
 

@@ -139,10 +139,10 @@ FloatArray = npt.NDArray[np.float64]
 
 
 MAX_STAGES = 10_000
-"""Largest accepted :attr:`CascadeParams.max_stages` (10,000 stages run in about 5 s)."""
+"""Largest accepted ``max_stages`` of :class:`CascadeParams` (10,000 stages run in about 5 s)."""
 
 DEFICIT_RULES = ("socialise", "adl")
-"""Accepted values of :attr:`CascadeParams.deficit_rule`."""
+"""Accepted values of ``deficit_rule`` (a parameter of :class:`CascadeParams`)."""
 
 
 def _account_names(side: int) -> tuple[str, str]:
@@ -470,7 +470,7 @@ class CascadeParams:
         Coins of the ignition market order, > 0.
     hedge_ratio : float, default 1.0
         ``h``: coins of spot the MM trades per coin of perp it takes from the engine, in
-        [0, :data:`HEDGE_RATIO_MAX`]. 0 = the MM does not hedge.
+        [0, :data:`perpsbook.hedging.HEDGE_RATIO_MAX`]. 0 = the MM does not hedge.
     lag : int, default 0
         Stages between a liquidation and the MM's hedge of it, >= 0, any size: the queue
         costs memory per queued hedge, not per stage of lag, and a hedge due after
@@ -1753,15 +1753,17 @@ def _cell(fmt: str, value: Any) -> str:
 
 
 def _stage_table(result: CascadeResult) -> str:
-    rows = [[h for _, h, _ in _TABLE_COLUMNS]]
+    from perpsbook.tables import text_table
+
+    rows = []
     for r in result.records:
         cells = [_cell(fmt, getattr(r, name)) for name, _, fmt in _TABLE_COLUMNS]
         if r.stage == 0:
             cells[1] = "ignition"
         rows.append(cells)
-    widths = [max(len(row[j]) for row in rows) for j in range(len(_TABLE_COLUMNS))]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
+    headers = [h for _, h, _ in _TABLE_COLUMNS]
+    table = text_table(rows, headers, align=[">"] * len(headers), rule="columns", max_width=None)
+    lines = table.split("\n")
     kind = "forced buying" if result.params.side == 1 else "forced selling"
     lines += [
         "",

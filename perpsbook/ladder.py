@@ -110,7 +110,8 @@ class LiquidationLadder:
         Index of each entry in the caller's original arrays (default ``arange(N)``).
     position_side : int, optional
         -1 if these are shorts (fuel for a rocket, ``side=+1``), +1 if longs (a crash);
-        ``None`` if unknown. :func:`population_cascade` refuses a mismatch.
+        ``None`` if unknown. :func:`perpsbook.population.population_cascade` refuses a
+        mismatch.
 
     Attributes
     ----------
@@ -415,10 +416,11 @@ def deficit(cum: FloatArray, cum_size: FloatArray, load: float, depth: float = 1
 def walk_cost(
     ladder: Ladder, qty: FloatArray
 ) -> tuple[FloatArray, FloatArray, IntArray, npt.NDArray[np.bool_]]:
-    """USD and coins filled by market orders of ``qty`` coins: :meth:`OrderBook.walk`.
+    """USD and coins filled by market orders of ``qty`` coins (a vectorised book walk).
 
-    Returns ``(notional, filled, last level index, beyond the whole side)``, each with the
-    shape of ``qty``.
+    The walk of :meth:`perpsbook.book.OrderBook.walk`, for many orders at once. Returns
+    ``(notional, filled, last level index, beyond the whole side)``, each with the shape of
+    ``qty``.
     """
     q = np.asarray(qty, dtype=np.float64)
     w = ladder.book.walk(ladder.side, q.ravel())
@@ -431,8 +433,9 @@ def walk_cost(
 
 
 def coins_for_usd(ladder: Ladder, usd: FloatArray) -> FloatArray:
-    """Coins a market order spending ``usd`` USD fills (:meth:`OrderBook.walk` by notional).
+    """Coins a market order spending ``usd`` USD fills (a book walk by notional).
 
+    The walk of :meth:`perpsbook.book.OrderBook.walk` by notional, for many orders at once.
     USD beyond the whole side's value converts at the deepest level's price: the order is
     a demand bigger than the ladder, which the result reports as ``unfilled`` coins.
     """

@@ -359,22 +359,10 @@ class LedgerEntries:
             return s[1:] if s.startswith("-") and float(s[1:].replace(",", "")) == 0 else s
 
         cells = [[fmt(x) for x in row] for row in rows]
-        widths = [max(len(headers[j]), *(len(r[j]) for r in cells)) for j in range(len(headers))]
-        lines = [
-            "  ".join(
-                h.ljust(w) if j == 0 else h.rjust(w)
-                for j, (h, w) in enumerate(zip(headers, widths, strict=True))
-            )
-        ]
-        lines.append("  ".join("-" * w for w in widths))
-        for r in cells:
-            lines.append(
-                "  ".join(
-                    c.ljust(w) if j == 0 else c.rjust(w)
-                    for j, (c, w) in enumerate(zip(r, widths, strict=True))
-                )
-            )
-        return "\n".join(lines)
+        from perpsbook.tables import text_table
+
+        # no width limit: a ledger with many accounts and a value column may pass 80
+        return text_table(cells, headers, rule="columns", max_width=None)
 
 
 def _no_str() -> npt.NDArray[np.str_]:

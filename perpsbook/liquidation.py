@@ -79,7 +79,7 @@ Sources
     collateral with the trader.
 
 Venue policies (``LiquidationConfig.policy``, one engine)
---------------------------------------------------------
+---------------------------------------------------------
 ``"market"``
     Every liquidated clip is one slice of an unlimited market order (the engine before
     venue policies; available by name). Deficits are paid by the fund, ADL (ranking

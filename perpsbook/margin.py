@@ -875,6 +875,9 @@ BINANCE_2021 = Venue(
         "/fapi/v1/exchangeInfo response."
     ),
 )
+"""Binance USDⓈ-M BTCUSDT, dated snapshot of 2021-03-18: the 125x bracket table (MMR 0.4 %
+to 50 %, maintenance on the liquidation price, clearance fee 1.25 % of notional). Known to
+:func:`venue_by_name` as ``"binance-2021"`` (in :data:`SNAPSHOTS`, not in :data:`VENUES`)."""
 
 # Binance BTCUSDT, the latest full bracket table we could source: a GET
 # /fapi/v1/leverageBracket response for BTCUSDT committed to public code on 2023-11-28
@@ -903,6 +906,9 @@ BINANCE = Venue(
         "(may have changed). Binance changes brackets without notice; check the live table."
     ),
 )
+"""Binance USDⓈ-M BTCUSDT, dated snapshot of 2023-11-28 (the latest full bracket table we could
+source): MMR 0.4 % up to 50,000 USDT notional, 125x, ten tiers; maintenance on the liquidation
+price; clearance fee 1.25 % of notional. ``source`` says where each number comes from."""
 
 # Bybit BTCUSDT: only the first risk-limit tier is published in the page we could check
 # [Y3]: MMR 0.5 % up to a position value of 2,000,000 USDT, IMR 1 % (100x). Larger
@@ -925,6 +931,8 @@ BYBIT = Venue(
         "closed at the bankruptcy price and the margin left above it goes to the insurance fund."
     ),
 )
+"""Bybit BTCUSDT, as read 2026-12-05: risk-limit tier 1 only (MMR 0.5 %, 100x, positions up to
+2,000,000 USDT); maintenance on the entry price; no separate liquidation fee."""
 
 # Hyperliquid BTC: 40x up to 150M USDC notional, 20x above [H2]; MM = half the IM at max
 # leverage, i.e. 1.25 % and 2.5 % [H1].
@@ -944,6 +952,8 @@ HYPERLIQUID = Venue(
         "maintenance margin."
     ),
 )
+"""Hyperliquid BTC, as read 2026-12-05: 40x up to 150M USDC notional, 20x above; maintenance
+margin half the initial margin at maximum leverage (1.25 %, 2.5 %); no clearance fee."""
 
 # ILLUSTRATIVE: a thin, newly listed coin (the book's RocketCoin, RKT). Shaped like the
 # altcoin tables venues publish (20x / 2.5 % in the first bracket, leverage stepping down
@@ -960,6 +970,8 @@ ALTCOIN = Venue(
     liquidation_fee_rate=0.015,
     source="Illustrative schedule for the RocketCoin (RKT) scenario; not published by any venue.",
 )
+"""ILLUSTRATIVE schedule of a thin new coin (the book's RocketCoin, RKT): 20x / 2.5 % MMR in the
+first bracket, five tiers; clearance fee 1.5 %. Not published by any venue."""
 
 VENUES: dict[str, Venue] = {
     "binance": BINANCE,
@@ -967,9 +979,19 @@ VENUES: dict[str, Venue] = {
     "hyperliquid": HYPERLIQUID,
     "altcoin": ALTCOIN,
 }
+"""The current venue presets by name (``"binance"``, ``"bybit"``, ``"hyperliquid"``,
+``"altcoin"``); the book's venue figures draw one line per entry.
+
+:meta hide-value:
+"""
 # Older dated snapshots, known to :func:`venue_by_name` but not in ``VENUES`` (the book's
 # venue figures draw one line per entry of ``VENUES``).
 SNAPSHOTS: dict[str, Venue] = {"binance-2021": BINANCE_2021}
+"""Older dated snapshots by name (``"binance-2021"``), known to :func:`venue_by_name` but not in
+:data:`VENUES`.
+
+:meta hide-value:
+"""
 _ALIASES = {
     "rkt": "altcoin",
     "rocketcoin": "altcoin",

@@ -51,8 +51,8 @@ perp book by about ``1 / w`` stages. The averages start at 0 basis (the cascade 
 from a quiet market where the perp trades at the index). The Hyperliquid book EMA starts
 at the book's median before the first stage.
 
-Sources
--------
+Sources of the price rules
+--------------------------
 [B-MARK] Binance, "What Are Mark Price and Price Index in USDⓈ-M Margined Futures?"
     (FAQ 360033525071), https://www.binance.com/en/support/faq/360033525071 (stored copy
     read 2026-12-05): the price index is a weighted average of the spot prices on several
@@ -66,40 +66,7 @@ Sources
     price, take Price 2"; a 2.5-minute window there) and, for USDⓈ-M with a 5-minute
     window, on the earlier version of the USDⓈ-M page as quoted by exchanges that copy
     it (e.g. docs.ebi.xyz "Mark price calculation"). We use that formula; the averaging
-    window becomes the per-stage weight below.
-[H-MARK]::
-
-          C1 = oracle + EMA(perp mid - oracle)          (150-second EMA)
-          C2 = median(best bid, best ask, last trade)   (Hyperliquid's own book)
-          C3 = median of the external CEX perp mids     (Binance, OKX, Bybit, ...)
-          mark = median(C1, C2, C3)
-
-      The external perps are an *input* here (``external_perp``): in a one-venue model
-      nothing sets them. When it is None the docs' rule for a missing component is
-      used: "if only two of the three exist, a 30-second EMA of Hyperliquid's
-      median(bid, ask, last) is added" -- carried as ``book_ema``.
-
-Averages across stages
-----------------------
-Venues average the basis over wall-clock time (Binance: a moving average over five
-minutes; Hyperliquid: a 150-second EMA). A stage of the cascade has no fixed duration, so
-both averages are carried as one exponential average per stage, O(1) memory:
-``avg <- (1 - w) * avg + w * sample`` with ``w = basis_weight`` in (0, 1]. ``w = 1``
-is no smoothing (the mark follows the mid at once); small ``w`` is a mark that lags the
-perp book by about ``1 / w`` stages. The averages start at 0 basis (the cascade starts
-from a quiet market where the perp trades at the index). The Hyperliquid book EMA starts
-at the book's median before the first stage.
-
-Sources
--------
-[B-MARK] Binance, "What Are Mark Price and Price Index in USDⓈ-M Margined Futures?"
-    (FAQ 360033525071), https://www.binance.com/en/support/faq/360033525071 (page text as
-    stored on 2026-12-05): the price index is a weighted average of spot prices on several
-    exchanges; mark price = median(Price 1, Price 2, last price) with Price 1 and Price 2
-    as above, the moving average basis being the average of (bid1 + ask1)/2 - index over a
-    5-minute window. The COIN-margined variant of the same rule (FAQ
-    fff6ec1b3f5845d19f1fb924644a0877) spells out "if Price 1 < Price 2 < contract price,
-    take Price 2".
+    window becomes the per-stage weight (Averages across stages, above).
 [H-MARK] Hyperliquid Docs, "Robust price indices" and "Oracle"
     (https://hyperliquid.gitbook.io/hyperliquid-docs/trading/robust-price-indices,
     https://hyperliquid.gitbook.io/hyperliquid-docs/hypercore/oracle, as stored on

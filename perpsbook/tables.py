@@ -28,7 +28,7 @@ VENUE_LABELS: dict[str, str] = {
     "altcoin": "RKT (illustrative)",
 }
 """Display name of each venue preset of :mod:`perpsbook.margin` (keys are ``Venue.name``);
-tables and figures (:data:`perpsbook.plots.VENUE_LABELS`) share this one copy."""
+tables and figures share this one copy (``perpsbook.plots.VENUE_LABELS`` is this dict)."""
 
 Format = str | Callable[[Any], str] | None
 

@@ -330,9 +330,10 @@ class CriticalIgnition:
     Attributes
     ----------
     qty : float
-        Coins: the smallest float64 ignition for which :func:`population_cascade` liquidates
-        all N positions (any larger one does too; ``threshold`` itself does not). ``inf``
-        if no ignition can (a liquidation price beyond the book's deepest level).
+        Coins: the smallest float64 ignition for which
+        :func:`perpsbook.population.population_cascade` liquidates all N positions (any
+        larger one does too; ``threshold`` itself does not). ``inf`` if no ignition can (a
+        liquidation price beyond the book's deepest level).
     threshold : float
         The exact boundary ``max(G_0 .. G_j)`` in coins: ignitions ``> threshold`` run
         through, ``<=`` stop short.

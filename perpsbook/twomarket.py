@@ -58,8 +58,8 @@ pays for it from its cash (a fund that cannot pay is topped up by the account ``
 reported as bad debt). That it closes in the next stage, at market, is our assumption:
 the venues say the fund takes the position over, not how fast it unwinds it.
 
-A stage, precisely
-------------------
+A two-market stage, precisely
+-----------------------------
 Stage 0 is the ignition: a spot market buy; then the index and the mark are updated.
 Stage ``k >= 1``, from the snapshot alone:
 

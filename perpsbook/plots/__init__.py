@@ -3,17 +3,19 @@
 One module per topic, every public name re-exported here (chapters write
 ``plots.rocket_overview_figure(...)``):
 
-=====================================  ================================================
-:mod:`perpsbook.plots.style`           palette :data:`COLORS`, :func:`use_style`, USD /
-                                       percent / date / coin axis helpers
-:mod:`perpsbook.plots.data`            shipped market data: funding, cascade-day windows
-:mod:`perpsbook.plots.book`            order books: ladders, depth, impact and cost curves
-:mod:`perpsbook.plots.margin`          tiers, equity against the mark, venues compared
-:mod:`perpsbook.plots.hedging_funding` the market maker's hedge, funding, basis trade
-:mod:`perpsbook.plots.cascade`         the cascade stage by stage (price staircase)
-:mod:`perpsbook.plots.crash`           the mirror image, October 2025 bars, ADL policies
-:mod:`perpsbook.plots.levers`          timing, location, people: levers, sniping
-=====================================  ================================================
+======================================  ===================================================
+:mod:`perpsbook.plots.style`            palette :data:`~perpsbook.plots.style.COLORS`,
+                                        :func:`use_style`, USD / percent / date / coin
+                                        axis helpers
+:mod:`perpsbook.plots.data`             shipped market data: funding, cascade-day windows
+:mod:`perpsbook.plots.book`             order books: ladders, depth, impact and cost curves
+:mod:`perpsbook.plots.margin`           tiers, equity against the mark, venues compared
+:mod:`perpsbook.plots.hedging_funding`  the market maker's hedge, funding, basis trade
+:mod:`perpsbook.plots.cascade`          the cascade stage by stage (price staircase)
+:mod:`perpsbook.plots.zero_sum`         who paid whom: waterfall, P&L against the mark
+:mod:`perpsbook.plots.crash`            the mirror image, October 2025 bars, ADL policies
+:mod:`perpsbook.plots.levers`           timing, location, people: levers, sniping
+======================================  ===================================================
 
 Every figure function is pure: it takes data as arguments, returns a
 :class:`matplotlib.figure.Figure` with labelled axes (units in the labels) and a title, and
@@ -85,6 +87,11 @@ from perpsbook.plots.style import (
     usd_formatter,
     use_style,
 )
+from perpsbook.plots.zero_sum import (
+    pnl_against_mark_figure,
+    policy_pnl_figure,
+    zero_sum_waterfall,
+)
 
 __all__ = [
     "ADL_POLICY_COLORS",
@@ -125,6 +132,8 @@ __all__ = [
     "mm_pnl_figure",
     "order_impact_figure",
     "pct_formatter",
+    "pnl_against_mark_figure",
+    "policy_pnl_figure",
     "price_staircase",
     "reuse_axes",
     "rocket_overview_figure",
@@ -136,4 +145,5 @@ __all__ = [
     "use_style",
     "venue_color",
     "venue_label",
+    "zero_sum_waterfall",
 ]

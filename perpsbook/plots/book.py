@@ -89,7 +89,7 @@ def book_ladder_figure(
     bp, bq = book.bid_prices[:n_bid], book.bid_sizes[:n_bid]
     gaps = np.diff(np.sort(np.concatenate([bp, ap])))
     height = 0.8 * float(gaps.min())
-    fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
+    fig, ax = plt.subplots(figsize=(6.8, 4.2), layout="constrained")
     ax.barh(ap, aq, height=height, color=COLORS["short"], alpha=0.75, label="asks (offers to sell)")
     ax.barh(bp, bq, height=height, color=COLORS["long"], alpha=0.75, label="bids (offers to buy)")
     ax.axhline(book.mid, color=COLORS["neutral"], lw=0.9, ls="--")
@@ -157,7 +157,7 @@ def ask_profile_figure(
     Figure
     """
     items = _book_items(books)
-    fig, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
+    fig, ax = plt.subplots(figsize=(6.8, 3.6), layout="constrained")
     styles = ("-", "--", "-.", ":")
     sides = []
     for _label, book in items:
@@ -230,7 +230,7 @@ def depth_impact_figure(
     """
     items = _book_items(books)
     q = _qty_grid(q_max, n)
-    fig, axes = plt.subplots(2, 2, figsize=(10, 7.2), layout="constrained")
+    fig, axes = plt.subplots(2, 2, figsize=(6.8, 5.4), layout="constrained")
     ax_d, ax_p, ax_c, ax_key = axes.ravel()
     for label, book in items:
         last = book.impact_curve(1, q)
@@ -333,7 +333,7 @@ def float_depth_figure(
         if hit.size == 0:
             raise InvalidInputError(f"highlight {h!r} is not one of floats; add it to the grid")
         idx.append(int(hit[0]))
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6.8, 3.4), layout="constrained")
     ax1.loglog(f, cost, color=COLORS["spot"])
     ax2.semilogx(f, price, color=COLORS["long"])
     ax2.axhline(p0, color=COLORS["neutral"], lw=0.8, ls="--", label=f"start {format_usd(p0)}")
@@ -414,7 +414,7 @@ def order_impact_figure(
     # Fixed margins instead of constrained layout: this figure is redrawn by a widget on
     # every change and the layout pass would double its rendering time.
     if fig is None:
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), layout="none")
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6.8, 3.4), layout="none")
         fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.86, wspace=0.25)
     else:
         ax1, ax2 = reuse_axes(fig, 2, "order_impact_figure")

@@ -160,9 +160,10 @@ def _forced_panel(ax: Any, result: Any) -> None:
                 f"= {result.amplification:,.0f}× the {format_usd(ign, 0)} ignition"
             ),
             xy=(n - 1, total),
-            xytext=(0.98, 0.97),
+            # below the legend, left of the cumulative line's rise
+            xytext=(0.03, 0.62),
             textcoords="axes fraction",
-            ha="right",
+            ha="left",
             va="top",
             fontsize=9,
             fontweight="bold",
@@ -222,9 +223,11 @@ def rocket_overview_figure(
         # Fixed margins instead of constrained layout: a widget redraws this figure on
         # every change, and the layout pass would double the time of each redraw.
         fig, (ax_p, ax_f) = plt.subplots(
-            1, 2, figsize=(12, 4.9), layout="none", gridspec_kw={"width_ratios": [1.1, 1.0]}
+            1, 2, figsize=(6.8, 4.4), layout="none", gridspec_kw={"width_ratios": [1.0, 1.0]}
         )
-        fig.subplots_adjust(left=0.065, right=0.985, bottom=0.14, top=0.86, wspace=0.34)
+        # room for the tranche labels right of the price panel (drawn at 6.8 in, the
+        # width of the book's text column, so 8-point labels show at 11 px)
+        fig.subplots_adjust(left=0.1, right=0.985, bottom=0.14, top=0.86, wspace=0.62)
     else:
         ax_p, ax_f = reuse_axes(fig, 2, "rocket_overview_figure")
     _price_panel(ax_p, result)

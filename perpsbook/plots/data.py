@@ -60,7 +60,7 @@ def funding_history_figure(
     histories = as_list(histories)
     nrows = 2 if rolling else 1
     fig, axes = plt.subplots(
-        nrows, 1, figsize=(9, 3.2 * nrows + 0.6), sharex=True, squeeze=False, layout="constrained"
+        nrows, 1, figsize=(6.8, 2.6 * nrows + 0.6), sharex=True, squeeze=False, layout="constrained"
     )
     ax = axes[0, 0]
     for h in histories:
@@ -107,7 +107,7 @@ def funding_year_figure(stats: Any, *, title: str = "Funding by calendar year") 
         raise InvalidInputError("stats must hold at least one FundingYearStats, got none")
     years = np.unique(np.concatenate([s.year for s in stats]))
     width = 0.8 / len(stats)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6.8, 3.8), layout="constrained")
     for i, s in enumerate(stats):
         pos = np.searchsorted(years, s.year) + (i - (len(stats) - 1) / 2) * width
         color = symbol_color(s.symbol)
@@ -117,14 +117,14 @@ def funding_year_figure(stats: Any, *, title: str = "Funding by calendar year") 
     ax1.set_ylim(0, 1)
     ax1.yaxis.set_major_formatter(pct_formatter(0))
     ax1.set_ylabel("settlements with rate > 0 (% of year)")
-    ax1.set_title("How often longs paid")
+    ax1.set_title("How often longs paid\n")
     ax2.axhline(0.0, color=COLORS["neutral"], lw=0.8)
     ax2.yaxis.set_major_formatter(pct_formatter(0))
-    ax2.set_ylabel("mean rate × 1,095 (% of notional per year)")
-    ax2.set_title("Annualised funding (short perp receives)")
+    ax2.set_ylabel("mean rate × 1,095\n(% of notional per year)")
+    ax2.set_title("Annualised funding\n(short perp receives)")
     for ax in (ax1, ax2):
         ax.set_xticks(np.arange(years.size), [str(y) for y in years], rotation=45)
-        ax.set_xlabel("calendar year (UTC; first and last years partial)")
+        ax.set_xlabel("calendar year (UTC;\nfirst and last years partial)")
     fig.suptitle(title, fontweight="bold")
     # one legend under both panels: inside either it would hide the tallest bars
     fig.legend(*ax1.get_legend_handles_labels(), loc="outside lower center", ncols=len(stats))
@@ -161,7 +161,7 @@ def funding_distribution_figure(
         lo = min(lo, *(c[1] for c in caps.values()))
         hi = max(hi, *(c[0] for c in caps.values()))
     edges = np.linspace(lo * 1.05, hi * 1.05, bins + 1)
-    fig, ax = plt.subplots(figsize=(9, 4), layout="constrained")
+    fig, ax = plt.subplots(figsize=(6.8, 3.4), layout="constrained")
     for h in histories:
         color = symbol_color(h.symbol)
         ax.hist(h.rate, bins=edges, histtype="step", lw=1.4, color=color, label=h.symbol)
@@ -243,7 +243,7 @@ def event_window_figure(bars: Any, day: Any, *, title: str | None = None) -> Fig
     fig, (ax_p, ax_v) = plt.subplots(
         2,
         1,
-        figsize=(8, 5.5),
+        figsize=(6.8, 4.8),
         sharex=True,
         gridspec_kw={"height_ratios": [3, 2]},
         layout="constrained",
@@ -278,7 +278,7 @@ def event_windows_figure(
     fig, axes = plt.subplots(
         2,
         n,
-        figsize=(3.4 * n, 6.2),
+        figsize=(min(6.8, 2.6 * n), 5.4),
         squeeze=False,
         gridspec_kw={"height_ratios": [3, 2]},
         layout="constrained",

@@ -69,7 +69,7 @@ def hedge_impact_figure(
     usd = np.asarray(check_positive("forced_usd", forced_usd), dtype=np.float64)
     p0 = float(book.best_ask if price is None else price)
     h_grid = np.linspace(0.0, 2.0, 201)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.2), sharey=True, layout="constrained")
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6.8, 3.6), sharey=True, layout="constrained")
     for h in hedge_ratios:
         ax1.plot(usd, forced_buy_prices(book, usd, h), label=f"h = {h:g}")
     short_usd = usd_formatter()
@@ -80,10 +80,10 @@ def hedge_impact_figure(
         ax.legend(loc="upper left")
     ax1.xaxis.set_major_formatter(usd_formatter())
     ax1.yaxis.set_major_formatter(usd_formatter())
-    ax1.set_xlabel("forced perp buys by the liquidation engine (USD)")
-    ax1.set_ylabel("last traded price after the stage (USD per coin)")
+    ax1.set_xlabel("forced perp buys by the\nliquidation engine (USD)")
+    ax1.set_ylabel("last traded price after\nthe stage (USD per coin)")
     ax1.set_title("against the size of the forced buy")
-    ax2.set_xlabel("hedge ratio h (spot coins bought per perp coin sold)")
+    ax2.set_xlabel("hedge ratio h\n(spot coins bought per perp coin sold)")
     ax2.set_title("against the hedge ratio")
     ax2.tick_params(labelleft=True)
     fig.suptitle(title, fontweight="bold")
@@ -123,7 +123,7 @@ def hedge_lag_figure(
         fig, (ax1, ax2) = plt.subplots(
             2,
             1,
-            figsize=(8, 5.6),
+            figsize=(6.8, 4.8),
             sharex=True,
             gridspec_kw={"height_ratios": [3, 2]},
             layout="constrained",
@@ -175,7 +175,7 @@ def mm_pnl_figure(
     x = np.asarray(check_positive("later_prices", later_prices), dtype=np.float64)
     if not pnls:
         raise InvalidInputError("pnls must hold at least one curve, got none")
-    fig, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
+    fig, ax = plt.subplots(figsize=(6.8, 3.6), layout="constrained")
     for i, (label, y) in enumerate(pnls.items()):
         y = np.asarray(check_finite(f"pnls[{label!r}]", y), dtype=np.float64)
         color = CYCLE[i % len(CYCLE)]
@@ -228,7 +228,7 @@ def funding_rate_figure(
     if not rates:
         raise InvalidInputError("rates must hold at least one curve, got none")
     near = np.abs(x) <= zoom
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.2), layout="constrained")
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6.8, 3.4), layout="constrained")
     for i, (label, y) in enumerate(rates.items()):
         y = np.asarray(check_finite(f"rates[{label!r}]", y), dtype=np.float64)
         style = {"color": CYCLE[i % len(CYCLE)], "label": label, "ls": "-" if i == 0 else "--"}
@@ -289,7 +289,7 @@ def basis_trade_figure(
     if not legs:
         raise InvalidInputError("legs must hold at least one series, got none")
     t = np.asarray(time)
-    fig, ax = plt.subplots(figsize=(9, 4.2), layout="constrained")
+    fig, ax = plt.subplots(figsize=(6.8, 3.6), layout="constrained")
     colors = colors or {}
     for i, (label, y) in enumerate(legs.items()):
         y = np.asarray(check_finite(f"legs[{label!r}]", y), dtype=np.float64)

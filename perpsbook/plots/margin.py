@@ -10,7 +10,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from perpsbook.errors import InvalidInputError
 from perpsbook.plots.style import (
@@ -120,7 +120,7 @@ def maintenance_schedule_figure(
     n = np.sort(n)
     mm = np.asarray(schedule.maintenance_margin(n))
     rate = np.asarray(schedule.mmr_for(n))
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(6.8, 3.4), layout="constrained")
     ax1.plot(n, n * rate, color=COLORS["light"], lw=1.2, ls="--", label="notional × bracket MMR")
     ax1.plot(n, mm, color=COLORS["neutral"], lw=1.8, label="notional × MMR − maintenance amount")
     ax2.step(n, rate, where="post", color=COLORS["light"], lw=1.2, ls="--", label="bracket MMR")
@@ -154,7 +154,13 @@ def _position_row(positions: Any, i: int) -> tuple[int, float, float, float]:
 
 
 def _draw_equity_panel(
-    ax: Any, positions: Any, i: int, venue_list: list, x: np.ndarray, legend: bool
+    ax: Any,
+    positions: Any,
+    i: int,
+    venue_list: list,
+    x: np.ndarray,
+    legend: bool,
+    ncols: int = 2,
 ) -> None:
     side, size, entry, margin = _position_row(positions, i)
     equity = positions.take(np.full(x.size, i)).equity(x)
@@ -187,7 +193,7 @@ def _draw_equity_panel(
             loc="upper center",
             bbox_to_anchor=(0.5, 0.0),
             bbox_transform=below,
-            ncols=2,
+            ncols=ncols,
             fontsize=8,
         )
 
@@ -251,7 +257,11 @@ def equity_vs_mark_figure(
     rows = 2 if overview else 1
     if fig is None:
         fig, axes = plt.subplots(
-            rows, n, figsize=(5.6 * n, 3.6 * rows + 0.5), squeeze=False, layout="constrained"
+            rows,
+            n,
+            figsize=(5.6 if n == 1 else 6.8, 2.9 * rows + 0.5),
+            squeeze=False,
+            layout="constrained",
         )
     else:
         axes = np.array(reuse_axes(fig, rows * n, "equity_vs_mark_figure")).reshape(rows, n)
@@ -269,14 +279,20 @@ def equity_vs_mark_figure(
         kind = "Long" if side > 0 else "Short"
         unit = "coin" if size == 1 else "coins"
         lev = size * entry / margin if margin > 0 else np.inf
-        default = f"{kind} {size:g} {unit} at {entry:,.2f} USD, margin {margin:,.2f} USD"
+        # two lines when columns share the 6.8-inch width of the text column
+        brk = "\n" if n > 1 else " "
+        default = f"{kind} {size:g} {unit} at {entry:,.2f} USD,{brk}margin {margin:,.2f} USD"
         head = titles[i] if titles is not None else f"{default} ({lev:.3g}x)"
         if overview:
             _draw_equity_panel(axes[0, i], positions, i, venue_list, wide, legend=False)
             axes[0, i].axvline(entry, color=COLORS["light"], lw=0.8)
             axes[0, i].set_ylabel("USD")
             axes[0, i].set_title(head, fontsize=10)
-        _draw_equity_panel(axes[-1, i], positions, i, venue_list, zoom, legend=True)
+        _draw_equity_panel(
+            axes[-1, i], positions, i, venue_list, zoom, legend=True, ncols=1 if n > 1 else 2
+        )
+        # few enough ticks that "$109.4k" labels do not touch at 6.8 in
+        axes[-1, i].xaxis.set_major_locator(MaxNLocator(4 if n > 1 else 6))
         axes[-1, i].set_ylabel("USD (zoom)" if overview else "USD")
         axes[-1, i].set_title(
             "near the liquidation" if overview else f"{head}\nnear the liquidation",
@@ -330,7 +346,7 @@ def liquidation_vs_leverage_figure(
     if not isinstance(n_points, (int, np.integer)) or n_points < 2:
         raise InvalidInputError(f"n_points must be an integer >= 2, got {n_points!r}")
     notional = s * e
-    fig, axes = plt.subplots(2, 2, figsize=(10, 7.4), sharex=True, layout="constrained")
+    fig, axes = plt.subplots(2, 2, figsize=(6.8, 5.6), sharex=True, layout="constrained")
     top = 1.0
     for v in venue_list:
         lev_max = float(v.schedule.max_leverage_for(notional))

@@ -55,7 +55,7 @@ COLORS: dict[str, str] = {
 CYCLE = ["#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#4D4D4D"]
 
 STYLE: dict[str, Any] = {
-    "figure.figsize": (8.0, 4.5),
+    "figure.figsize": (6.8, 3.8),
     "figure.dpi": 100,
     "savefig.dpi": 100,
     "figure.autolayout": False,
@@ -65,14 +65,14 @@ STYLE: dict[str, Any] = {
     "grid.linestyle": "-",
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "axes.titlesize": 12,
+    "axes.titlesize": 11,
     "axes.titleweight": "bold",
-    "axes.labelsize": 10,
-    "xtick.labelsize": 9,
-    "ytick.labelsize": 9,
-    "legend.fontsize": 9,
+    "axes.labelsize": 9,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "legend.fontsize": 8,
     "legend.frameon": False,
-    "font.size": 10,
+    "font.size": 9,
     "lines.linewidth": 1.6,
     "axes.prop_cycle": mpl.cycler(color=CYCLE),
 }

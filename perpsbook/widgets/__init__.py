@@ -4,17 +4,18 @@ Every panel is a :class:`Panel` (named controls + one pure update function retur
 figure and a text), and every panel ``x_explorer`` has a twin ``x_explorer_twin()``
 (:func:`static_twin`: precomputed frames switched in the browser with no kernel).
 
-================================  =================================================
-:mod:`perpsbook.widgets.panel`    :class:`Panel`, :class:`KeptFigure`, start checks, PNG
-:mod:`perpsbook.widgets.twin`     :func:`static_twin`, :func:`stage_player`
-:mod:`perpsbook.widgets.data`     funding history, cascade-day windows
-:mod:`perpsbook.widgets.book`     a market order on an order book
-:mod:`perpsbook.widgets.margin`   liquidation on every venue
+========================================  ======================================================
+:mod:`perpsbook.widgets.panel`            :class:`Panel`, :class:`KeptFigure`, start checks, PNG
+:mod:`perpsbook.widgets.twin`             :func:`static_twin`, :func:`stage_player`
+:mod:`perpsbook.widgets.data`             funding history, cascade-day windows
+:mod:`perpsbook.widgets.book`             a market order on an order book
+:mod:`perpsbook.widgets.margin`           liquidation on every venue
 :mod:`perpsbook.widgets.hedging_funding`  the market maker's hedge
-:mod:`perpsbook.widgets.cascade`  the RocketCoin cascade
-:mod:`perpsbook.widgets.crash`    the RocketCoin crash, ADL policies on it
-:mod:`perpsbook.widgets.levers`   timing, location, people: levers, venues, sniper
-================================  =================================================
+:mod:`perpsbook.widgets.cascade`          the RocketCoin cascade
+:mod:`perpsbook.widgets.zero_sum`         who paid whom, by role and venue policy
+:mod:`perpsbook.widgets.crash`            the RocketCoin crash, ADL policies on it
+:mod:`perpsbook.widgets.levers`           timing, location, people: levers, venues, sniper
+========================================  ======================================================
 
 :mod:`perpsbook.widgets.fastagg` holds the Agg canvas that caches text bitmaps.
 
@@ -56,6 +57,7 @@ from perpsbook.widgets.levers import (
 from perpsbook.widgets.margin import liquidation_calculator, liquidation_calculator_twin
 from perpsbook.widgets.panel import KeptFigure, Panel, check_choice, check_range, figure_png
 from perpsbook.widgets.twin import StaticTwin, stage_player, static_twin
+from perpsbook.widgets.zero_sum import zero_sum_explorer, zero_sum_explorer_twin
 
 __all__ = [
     "KeptFigure",
@@ -89,4 +91,6 @@ __all__ = [
     "stage_player",
     "static_twin",
     "venue_liquidation_table",
+    "zero_sum_explorer",
+    "zero_sum_explorer_twin",
 ]

@@ -51,10 +51,10 @@ def order_book_explorer(profile: str = "flat", scale: float = 1.0, qty: float = 
 
     Controls: ``profile`` (:data:`perpsbook.scenarios.ORDER_BOOK_PROFILES`, the ladders of
     :func:`perpsbook.scenarios.order_book_profiles`), ``depth`` (every level's size
-    multiplied, :data:`DEPTH_SCALE_RANGE`) and ``qty`` (order size, coins,
-    :data:`ORDER_QTY_RANGE`). Shows the fill (coins, USD cost, VWAP, last traded price) as
-    text above :func:`perpsbook.plots.order_impact_figure`. An order larger than the ask
-    side is filled partially and the shortfall reported.
+    multiplied, :data:`perpsbook.widgets.book.DEPTH_SCALE_RANGE`) and ``qty`` (order size,
+    coins, :data:`perpsbook.widgets.book.ORDER_QTY_RANGE`). Shows the fill (coins, USD cost,
+    VWAP, last traded price) as text above :func:`perpsbook.plots.order_impact_figure`. An
+    order larger than the ask side is filled partially and the shortfall reported.
 
     Parameters
     ----------

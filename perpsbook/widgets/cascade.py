@@ -33,7 +33,8 @@ def _updater() -> Any:
 def rocket_explorer(ignition: float = 200_000.0, hedge_ratio: float = 1.0) -> Panel:
     """Panel: the RocketCoin cascade for a chosen ignition and market-maker hedge ratio.
 
-    Controls: ``ignition`` (USD of spot buying, :data:`IGNITION_RANGE` in $1,000 steps) and
+    Controls: ``ignition`` (USD of spot buying,
+    :data:`perpsbook.widgets.cascade.IGNITION_RANGE` in $1,000 steps) and
     ``hedge`` (hedge ratio ``h``, spot coins the market makers buy per perp coin they sell,
     0 to :data:`perpsbook.hedging.HEDGE_RATIO_MAX`). Each change runs
     ``perpsbook.scenarios.rocketcoin(ignition=..., hedge_ratio=...).run()`` (a few

@@ -76,7 +76,7 @@ def funding_explorer(
     """Panel: funding history of a chosen contract over a chosen range of months.
 
     Controls: ``contract`` (BTCUSDT, ETHUSDT or both), ``months`` (range), ``window``
-    (trailing window, days, 1 to :data:`ROLLING_DAYS_MAX`). Shows
+    (trailing window, days, 1 to :data:`perpsbook.widgets.data.ROLLING_DAYS_MAX`). Shows
     :func:`perpsbook.plots.funding_history_figure` for the selection and, per contract, the
     share of positive settlements and the annualised mean funding (fraction of notional
     per year = mean rate per 8 h × 1,095) over the range.
@@ -163,7 +163,7 @@ def event_explorer(day: str = "2025-10-10", days: int = 7) -> Panel:
     """Panel: BTCUSDT perp price and USD volume around a chosen liquidation-cascade day.
 
     Controls: ``event`` (a key of :data:`perpsbook.data.CASCADE_DAYS`) and ``days`` (half-
-    width of the window, days each side, 1 to :data:`EVENT_DAYS_MAX`). Shows
+    width of the window, days each side, 1 to :data:`perpsbook.widgets.data.EVENT_DAYS_MAX`). Shows
     :func:`perpsbook.plots.event_window_figure` and a line from
     :func:`perpsbook.data.event_day_stats` (volume multiple vs the trailing 30-day median,
     high-low range as a fraction of the previous close).

@@ -68,7 +68,8 @@ def hedge_explorer(
 
     Controls: ``forced`` (forced perp buys, $M, split into ``batches`` equal stages),
     ``hedge`` (hedge ratio ``h``, 0 to :data:`perpsbook.hedging.HEDGE_RATIO_MAX`) and
-    ``lag`` (stages, 0 to :data:`LAG_MAX`). Runs :func:`perpsbook.hedging.market_maker_path`
+    ``lag`` (stages, 0 to :data:`perpsbook.widgets.hedging_funding.LAG_MAX`). Runs
+    :func:`perpsbook.hedging.market_maker_path`
     on the market book and shows :func:`perpsbook.plots.hedge_lag_figure` for the choice
     and, dashed, for the same buys without hedging (``h = 0``); the text gives the final
     price (USD per coin), the MM's perp, spot and net positions (coins) and its P&L (USD).
@@ -76,7 +77,8 @@ def hedge_explorer(
     Parameters
     ----------
     forced_usd : float
-        Initial total forced perp buying, USD, in :data:`FORCED_USD_RANGE`.
+        Initial total forced perp buying, USD, in
+        :data:`perpsbook.widgets.hedging_funding.FORCED_USD_RANGE`.
     hedge_ratio : float
         Initial hedge ratio, in [0, HEDGE_RATIO_MAX].
     lag : int

@@ -55,7 +55,8 @@ def liquidation_calculator(
     """Panel: one position's liquidation and bankruptcy prices on every venue preset.
 
     Controls: ``side``, ``size`` (coins), ``entry`` (USD per coin), ``leverage`` (sets the
-    initial margin ``size * entry / leverage``, USD; 1 to :data:`LEVERAGE_MAX`), ``added``
+    initial margin ``size * entry / leverage``, USD; 1 to
+    :data:`perpsbook.widgets.margin.LEVERAGE_MAX`), ``added``
     (margin added on top, USD) and ``venue`` (whose maintenance margin to draw). Shows
     :func:`perpsbook.tables.venue_liquidation_table` above
     :func:`perpsbook.plots.equity_vs_mark_figure` for the position.

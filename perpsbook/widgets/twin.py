@@ -1,12 +1,12 @@
 """Kernel-free twins of the panels: precomputed frames switched by an inline script.
 
-A live panel needs a Python kernel; the published book has none. :func:`static_twin`
-runs a panel's update function over a documented grid of control values, once per grid
-point, when the notebook executes, and returns a :class:`StaticTwin`: self-contained HTML
-(root element class ``pb-static-panel``) with one real control per grid axis (an
-``<input type="range">`` for numbers, a ``<select>`` for choices), the precomputed images
-(PNG, base64) and texts, and a small inline script that switches them. No kernel, no
-network, no external script.
+A live panel needs a Python kernel; the published book has none.
+:func:`~perpsbook.widgets.static_twin` runs a panel's update function over a documented
+grid of control values, once per grid point, when the notebook executes, and returns a
+:class:`StaticTwin`: self-contained HTML (root element class ``pb-static-panel``) with one
+real control per grid axis (an ``<input type="range">`` for numbers, a ``<select>`` for
+choices), the precomputed images (PNG, base64) and texts, and a small inline script that
+switches them. No kernel, no network, no external script.
 
 The HTML is deterministic: the same bytes on every run on a machine (Agg draws the same
 pixels, Pillow writes PNGs without metadata, the element id is a hash of the content),
@@ -31,9 +31,9 @@ from perpsbook.widgets.fastagg import CachingCanvas
 
 __all__ = ["StaticTwin", "stage_player", "static_twin", "twin_png"]
 
-TWIN_DPI = 60
-"""Resolution of twin frames, dots per inch: a 12-inch figure becomes 720 px, about the
-width of the book's text column."""
+TWIN_DPI = 100
+"""Resolution of twin frames, dots per inch: the figures are 6.8 inches wide, so a frame
+is 680 px, the width of the book's text column (drawn at the size it is shown)."""
 
 TWIN_COLORS = 96
 """Palette size of twin frames: quantised PNGs are 3-5x smaller and look the same."""
