@@ -1,11 +1,11 @@
 """Timing, location, people: the article's reasons for the rocket as levers on the model.
 
-The article {agintender2025} explains why short-liquidation rockets became common in this
-cycle with five reasons: a small free float against a large fully diluted valuation,
-mature perpetual infrastructure, a crowd that shorts every new coin, funding (basis)
-arbitrage, and liquidation sniping. This module turns each into a number the model takes,
-and measures what moving it does, on ONE scale: the **critical ignition**, the smallest
-spot buy (USD) after which the cascade runs through every short
+The article (danny / @agintender, WuBlockchain 2025) explains why short-liquidation
+rockets became common in this cycle with five reasons: a small free float against a large
+fully diluted valuation, mature perpetual infrastructure, a crowd that shorts every new
+coin, funding (basis) arbitrage, and liquidation sniping. This module turns each into a
+number the model takes, and measures what moving it does, on ONE scale: the **critical
+ignition**, the smallest spot buy (USD) after which the cascade runs through every short
 (:func:`perpsbook.theory.critical_ignition`, exact). A lever that lowers it makes the
 rocket cheaper to light.
 

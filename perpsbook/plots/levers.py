@@ -71,15 +71,14 @@ def lever_curves_figure(
     return fig
 
 
-def lever_ranking_figure(
-    table: Any, *, title: str = "Which lever matters most: a 10 % move"
-) -> Figure:
+def lever_ranking_figure(table: Any, *, title: str | None = None) -> Figure:
     """Horizontal bars: each lever's elasticity of the critical ignition, cut and rise.
 
     Parameters
     ----------
     table : perpsbook.levers.LeverTable
-    title : str
+    title : str, optional
+        Default "Which lever matters most: a <step> move".
 
     Returns
     -------
@@ -98,7 +97,7 @@ def lever_ranking_figure(
     ax.set_xscale("symlog", linthresh=1.0)
     ax.set_xlabel("elasticity of the critical ignition (symlog)")
     ax.legend(loc="lower right", fontsize="small")
-    ax.set_title(title)
+    ax.set_title(title or f"Which lever matters most: a {pct} move")
     return fig
 
 

@@ -24,6 +24,7 @@ from perpsbook.widgets.twin import StaticTwin, static_twin
 
 __all__ = [
     "MULTIPLIER_RANGE",
+    "SNIPER_Q",
     "infrastructure_explorer",
     "infrastructure_explorer_twin",
     "lever_explorer",
@@ -92,17 +93,18 @@ def lever_explorer(lever: str = "free_float", change: float = 1.0) -> Panel:
     """Panel: move one lever of :data:`perpsbook.levers.LEVERS` and see the rocket.
 
     Controls: ``lever`` (a selector over every lever) and ``change`` (the lever as a
-    multiple of its default, :data:`MULTIPLIER_RANGE`). The figure is the critical
-    ignition (USD) along the chosen lever (:func:`perpsbook.plots.lever_curves_figure`)
-    with the choice marked; the text gives the critical ignition, its bottleneck price
-    (USD per coin) and what the article's $200,000 does.
+    multiple of its default, :data:`~perpsbook.widgets.levers.MULTIPLIER_RANGE`). The
+    figure is the critical ignition (USD) along the chosen lever
+    (:func:`perpsbook.plots.lever_curves_figure`) with the choice marked; the text gives
+    the critical ignition, its bottleneck price (USD per coin) and what the article's
+    $200,000 does.
 
     Parameters
     ----------
     lever : str
         Initial lever.
     change : float
-        Initial multiple of the default, in :data:`MULTIPLIER_RANGE`.
+        Initial multiple of the default, in :data:`~perpsbook.widgets.levers.MULTIPLIER_RANGE`.
 
     Returns
     -------
