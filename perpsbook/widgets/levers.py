@@ -1,11 +1,11 @@
 """Panels of the levers chapter ("Timing, location, people") and their kernel-free twins.
 
-* :func:`lever_explorer`: pick a lever (free float, basis share, hedge ratio, engine
-  pass-through, short interest, short leverage) and move it; the critical ignition and
-  the cascade at the article's ignition (:mod:`perpsbook.levers`).
-* :func:`infrastructure_explorer`: venue (mark rule and liquidation policy), hedge ratio,
-  hedge lag and perp re-posting on the two-market engine.
-* :func:`sniper_explorer`: the ignitor's buy and the sniper's size.
+* :func:`~perpsbook.widgets.lever_explorer`: pick a lever (free float, basis share, hedge
+  ratio, engine pass-through, short interest, short leverage) and move it; the critical
+  ignition and the cascade at the article's ignition (:mod:`perpsbook.levers`).
+* :func:`~perpsbook.widgets.infrastructure_explorer`: venue (mark rule and liquidation
+  policy), hedge ratio, hedge lag and perp re-posting on the two-market engine.
+* :func:`~perpsbook.widgets.sniper_explorer`: the ignitor's buy and the sniper's size.
 """
 
 from __future__ import annotations
