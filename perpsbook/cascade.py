@@ -10,6 +10,21 @@ cascade stops when a stage triggers no new liquidation and no hedge is still pen
 ``max_stages`` is reached, or when the buying has eaten the whole ask side (the book "runs
 dry" -- a real outcome, reported, not an error).
 
+The general model is :mod:`perpsbook.twomarket`
+-----------------------------------------------
+This module is the special case of the two-market engine
+(:func:`perpsbook.twomarket.run_two_market`) with ``TwoMarketParams(linked=True,
+mark="last")``: the spot and the perp book are ONE book (the same
+:class:`~perpsbook.book.OrderBook` passed as both; instant, unlimited arbitrage over the
+combined depth), so index = mark = last traded price, and nothing is arbitraged, refilled,
+re-posted or withdrawn separately and no funding accrues. With the tranches given as
+positions whose venue liquidation and bankruptcy prices are the tranches'
+(:meth:`Tranches.from_positions`), a full-close liquidation policy, ``perp_passthrough =
+1`` and an insurance fund that covers every deficit, both give the same stages (price
+path, liquidated coins, engine and hedge USD, fund, forced buying;
+``tests/test_twomarket.py::test_one_ladder_model_is_the_linked_special_case``). The crash
+here (``side=-1``) corresponds to ``TwoMarketParams(side=-1)`` there.
+
 One price, one linked ladder (the modelling choice)
 ---------------------------------------------------
 Arbitrage keeps the perpetual at the spot price, so the model has ONE price ``p`` (spot =

@@ -6,7 +6,7 @@ Usage::
                                [--variant NAME] [--ignition USD] [--hedge-ratio H]
                                [--lag N] [--passthrough W] [--arbitrage USD_PER_STAGE]
                                [--insurance-fund USD] [--max-stages N] [--json]
-    python -m perpsbook crash  [same options; one market only]
+    python -m perpsbook crash  [same options]
     python -m perpsbook variants
 
 ``rocket`` runs :func:`perpsbook.scenarios.rocketcoin` and ``crash`` its mirror image
@@ -16,13 +16,20 @@ Usage::
 
 ``rocket --markets two`` runs :func:`perpsbook.scenarios.rocketcoin_two_market` (a spot
 and a perp book, the venue's mark price and liquidation rules, :mod:`perpsbook.twomarket`)
-and prints :meth:`perpsbook.twomarket.TwoMarketResult.stage_table`, or with ``--json``
+and ``crash --markets two`` its mirror image
+:func:`perpsbook.scenarios.rocketcoin_crash_two_market` (a spot sale, longs liquidated,
+the engine selling perp, hedges and arbitrage selling spot); both print
+:meth:`perpsbook.twomarket.TwoMarketResult.stage_table`, or with ``--json``
 :meth:`~perpsbook.twomarket.TwoMarketResult.to_dict` (every stage with ``spot_after``,
 ``perp_after``, ``index_after``, ``mark_after``; top level ``final_spot``, ``final_perp``,
 ``final_mark``, ``amplification``, ``ledger_imbalance``) plus the scenario's name, venue
 and ``"markets": "two"``. ``--markets one`` (the default: the article's one-ladder story)
 prints exactly what it always did. ``--venue`` and ``--arbitrage`` apply to two markets
 only; ``--variant`` and ``--passthrough`` to one market only.
+
+``--ignition`` takes any USD amount > 0 with one market (a subnormal one buys nothing and
+the table shows an empty cascade); with ``--markets two`` it must be >= 1e-300 USD, the
+floor of :class:`perpsbook.twomarket.TwoMarketParams`.
 
 Bad options or values print one line on stderr and exit with status 2.
 """
@@ -43,6 +50,7 @@ from perpsbook.scenarios import (
     VARIANTS,
     rocketcoin,
     rocketcoin_crash,
+    rocketcoin_crash_two_market,
     rocketcoin_two_market,
 )
 from perpsbook.twomarket import MAX_LAG, MAX_STAGES
@@ -51,6 +59,7 @@ __all__ = ["build_parser", "main"]
 
 PROG = "perpsbook"
 EXIT_USAGE = 2
+MIN_TWO_MARKET_IGNITION = 1e-300  # TwoMarketParams: a subnormal ignition overflows the walk
 
 
 class _UsageError(Exception):
@@ -167,7 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="the mirror image: a long-liquidation crash about $10",
         description="Run the mirror image of the rocket (prices p -> 20 - p, longs "
         "liquidated by a fall) and print the stage table (or JSON). Without --ignition "
-        "the ignition sells the coins the rocket's ignition buys.",
+        "the ignition sells the coins the rocket's ignition buys. With --markets two: "
+        "a spot book and a perp book, the venue's mark price and liquidation rules.",
     )
     _add_run_options(crash, "sale")
     sub.add_parser(
@@ -192,11 +202,15 @@ def _check_ranges(args: argparse.Namespace) -> None:
             if value is not None:
                 raise _UsageError(f"argument {opt}: applies to --markets two only")
     else:
-        if args.command != "rocket":
-            raise _UsageError("argument --markets: the crash is modelled on one market only")
         for opt, value in (("--variant", args.variant), ("--passthrough", args.passthrough)):
             if value is not None:
                 raise _UsageError(f"argument {opt}: applies to --markets one only")
+        if args.ignition is not None and 0.0 < args.ignition < MIN_TWO_MARKET_IGNITION:
+            # the two-market engine's documented floor (TwoMarketParams), named as the option
+            raise _UsageError(
+                f"argument --ignition: must be >= {MIN_TWO_MARKET_IGNITION:g} USD with "
+                f"--markets two, got {args.ignition!r}"
+            )
 
 
 def _scenario(args: argparse.Namespace) -> Any:
@@ -211,7 +225,8 @@ def _scenario(args: argparse.Namespace) -> Any:
     if args.markets == "two":
         if args.arbitrage is not None:
             kwargs["arbitrage_usd"] = args.arbitrage
-        return rocketcoin_two_market(args.venue or "binance", **kwargs)
+        build2 = rocketcoin_two_market if args.command == "rocket" else rocketcoin_crash_two_market
+        return build2(args.venue or "binance", **kwargs)
     kwargs["perp_passthrough"] = 1.0 if args.passthrough is None else args.passthrough
     build = rocketcoin if args.command == "rocket" else rocketcoin_crash
     return build(args.variant or "default", **kwargs)

@@ -292,14 +292,22 @@ def check_count(name: str, value: Any, lowest: int = 1) -> int:
 
 
 def check_scalar(
-    name: str, value: Any, check: Callable[..., Any] = check_finite, **kw: Any
+    name: str, value: Any, check: Callable[..., Any] | None = check_finite, **kw: Any
 ) -> float:
     """Return ``check(name, value, **kw)`` as a float, raising unless ``value`` is one number.
 
     Lists, arrays of any shape but 0-d, strings, bools and ``None`` raise
-    :class:`InvalidInputError` naming ``name``; ``check`` (default :func:`check_finite`)
-    then applies its own rule, e.g. ``check_scalar("fee", fee, check_fraction, upper=0.1)``.
+    :class:`InvalidInputError` naming ``name``; ``check`` (default :func:`check_finite`;
+    None means the default) then applies its own rule, e.g.
+    ``check_scalar("fee", fee, check_fraction, upper=0.1)``. A ``check`` that is not
+    callable raises :class:`InvalidInputError` naming ``check``.
     """
+    if check is None:
+        check = check_finite
+    if not callable(check):
+        raise InvalidInputError(
+            f"check must be a checking function such as check_finite, got {_short(check)}"
+        )
     if isinstance(value, (bool, np.bool_, str, bytes)) or value is None:
         raise InvalidInputError(f"{name} must be a single real number, got {_short(value)}")
     try:

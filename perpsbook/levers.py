@@ -54,7 +54,7 @@ magnitude. A side that leaves a lever's range (``w > 1``) is reported as
 The two-market engine
 ---------------------
 Infrastructure levers that only exist on two markets (hedge lag, perp re-posting,
-mark-price rule, liquidation policy) are measured with :func:`two_market_critical_ignition`:
+mark-price rule, liquidation policy) are measured with :func:`venue_critical_ignition`:
 a bisection of :func:`perpsbook.twomarket.run_two_market` on the ignition USD, the smallest
 ignition after which every short is closed (liquidated, or auto-deleveraged).
 
@@ -100,6 +100,7 @@ from perpsbook.theory import critical_ignition
 __all__ = [
     "LEVERS",
     "SHORT_ENTRY",
+    "LeverInputs",
     "LeverOutcome",
     "LeverRow",
     "LeverSetting",
@@ -113,8 +114,8 @@ __all__ = [
     "lever_outcome",
     "lever_table",
     "snipe",
-    "two_market_critical_ignition",
     "two_market_lever_table",
+    "venue_critical_ignition",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -564,10 +565,15 @@ def _all_closed(scenario: Any, usd: float) -> tuple[bool, Any]:
     return bool(closed >= total * (1.0 - 1e-9)), res
 
 
-def two_market_critical_ignition(
+def venue_critical_ignition(
     scenario: Any, *, lo: float = 1_000.0, hi: float = 5_000_000.0, rtol: float = 0.005
 ) -> float:
     """Smallest ignition (USD) after which every short is closed, by bisection.
+
+    Measured on the full two-market engine with the scenario's venue rules (mark rule,
+    liquidation policy, ADL, re-posting...). For the configuration that has an exact
+    answer (mark = index, no arbitrage, refill or re-posting, full closes) use
+    :func:`perpsbook.theory.two_market_critical_ignition` instead.
 
     Closed = liquidated by the engine or auto-deleveraged (``liquidated_qty + adl_qty``
     covers the tranches' coins). Bisection assumes that a larger ignition never closes
@@ -623,7 +629,7 @@ def two_market_lever_table(
     (:func:`perpsbook.scenarios.rocketcoin_two_market`) and one change at a time: a one-stage
     hedge lag, a 10 % lower hedge ratio, 50 % perp re-posting, 10 % spot refill, the mark
     replaced by the index. Each is measured by its critical ignition
-    (:func:`two_market_critical_ignition`) and by the amplification and mark at $200,000.
+    (:func:`venue_critical_ignition`) and by the amplification and mark at $200,000.
 
     Returns
     -------
@@ -641,7 +647,7 @@ def two_market_lever_table(
             out.append(
                 TwoMarketLever(
                     f"{v}: {label.replace('binance, as built', 'as built')}",
-                    two_market_critical_ignition(sc),
+                    venue_critical_ignition(sc),
                     float(res.amplification),
                     float(res.final_mark),
                 )

@@ -129,7 +129,14 @@ def _scalar(name: str, value: Any, check: Any = check_finite) -> float:
 
 
 def median3(a: float, b: float, c: float) -> float:
-    """The median of three prices (one of them, exactly)."""
+    """The median of three prices (one of them, exactly), USD per coin.
+
+    Raises
+    ------
+    InvalidInputError
+        An argument that is not a finite real number (named ``a``, ``b`` or ``c``).
+    """
+    a, b, c = _scalar("a", a), _scalar("b", b), _scalar("c", c)
     # exactly one of the three (no arithmetic, so no rounding)
     return max(min(a, b), min(max(a, b), c))
 
@@ -451,6 +458,10 @@ def mark_price(
     i = _scalar("index", index, check_positive)
     lp = _scalar("last", last, check_positive)
     st = MarkState(0.0, lp) if state is None else state
+    if not isinstance(st, MarkState):
+        raise InvalidInputError(
+            f"state must be a perpsbook.markets.MarkState or None, got {type(state).__name__}"
+        )
     if r.name == "last":
         return lp
     if r.name == "index":

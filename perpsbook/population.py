@@ -105,11 +105,13 @@ from perpsbook.ladder import (
     triggers,
     walk_cost,
 )
+from perpsbook.margin import Venue
 from perpsbook.positions import Positions
 
 __all__ = [
     "DEFAULT_LEVERAGE",
     "MAX_POSITIONS",
+    "MIN_DEPTH_SCALE",
     "Discrete",
     "LiquidationLadder",
     "LogNormal",
@@ -223,7 +225,11 @@ DEFAULT_LEVERAGE = Discrete(values=(2.0, 3.0, 5.0, 10.0, 20.0), probs=(0.1, 0.2,
 def _draw(name: str, dist: Any, rng: np.random.Generator, n: int) -> FloatArray:
     if isinstance(dist, (LogNormal, Pareto, Discrete)):
         return dist.sample(rng, n)
-    if np.ndim(dist) == 0:
+    try:
+        nd = np.ndim(dist)
+    except ValueError:  # ragged nested sequences
+        nd = -1
+    if nd == 0:
         return np.full(n, float(check_finite(name, dist)))
     raise InvalidInputError(
         f"{name} must be a number or a LogNormal / Pareto / Discrete distribution, got {dist!r}"
@@ -307,6 +313,10 @@ def sample_population(
     entry = LogNormal(spot, 0.05) if entry is None else entry
     size = Pareto(100.0 / spot, 1.5) if size is None else size
     leverage = DEFAULT_LEVERAGE if leverage is None else leverage
+    if venue is not None and not isinstance(venue, Venue):
+        raise InvalidInputError(
+            f"venue must be a perpsbook.margin.Venue or None, got {type(venue).__name__}"
+        )
 
     side = np.where(rng.random(n) < mix, -1, 1).astype(np.int8)
     px = check_positive("entry draws", _draw("entry", entry, rng, n))
@@ -583,7 +593,7 @@ def population_cascade(
     q_in = _check_ignition(ignition)
     lad = book_ladder(book, s)
     bw = default_bandwidth(book, side=s) if bandwidth is None else bandwidth
-    bw = float(check_positive("bandwidth", bw))
+    bw = check_scalar("bandwidth", bw, check_positive)
     trig = triggers(lad, liq_prices, sizes)
 
     q = np.atleast_1d(coins_for_usd(lad, q_in) if unit == "usd" else q_in)
@@ -704,6 +714,9 @@ class SweepResult:
 
 
 _SWEEP_AXES = ("ignition", "hedge_ratio", "depth_scale", "short_scale")
+
+MIN_DEPTH_SCALE = 1e-12
+"""Smallest ``depth_scales`` value :func:`sweep` accepts (a book 10^12 times thinner)."""
 _CHUNK_CELLS = 4_000_000  # G values per block of columns (32 MB of float64)
 _GRID_TYPES = (np.float64, np.float64, np.float64, np.intp, bool)
 
@@ -743,7 +756,8 @@ def sweep(
     hedge_ratios : float or 1-D array
         In [0, HEDGE_RATIO_MAX]; required.
     depth_scales : float or 1-D array, default 1.0
-        > 0.
+        >= :data:`MIN_DEPTH_SCALE` (1e-12): a USD ignition is filled on the scaled book as
+        ``d * cost(q / d)``, and ``q / d`` overflows for subnormal ``d``.
     short_scales : float or 1-D array, default 1.0
         >= 0.
 
@@ -765,12 +779,18 @@ def sweep(
         raise InvalidInputError(
             f"hedge_ratios is required: a number in [0, {HEDGE_RATIO_MAX:g}] or an array of them"
         )
+    d_scales = np.asarray(check_positive("depth_scales", depth_scales), dtype=np.float64)
+    if np.any(d_scales < MIN_DEPTH_SCALE):
+        raise InvalidInputError(
+            f"depth_scales must be >= {MIN_DEPTH_SCALE:g} (a book scaled by less overflows "
+            f"the fill arithmetic), got a minimum of {float(np.min(d_scales))!r}"
+        )
     values = {
         "ignition": np.asarray(check_positive("ignitions", ignitions), dtype=np.float64),
         "hedge_ratio": np.asarray(
             check_fraction("hedge_ratios", hedge_ratios, upper=HEDGE_RATIO_MAX), dtype=np.float64
         ),
-        "depth_scale": np.asarray(check_positive("depth_scales", depth_scales), dtype=np.float64),
+        "depth_scale": d_scales,
         "short_scale": np.asarray(
             check_nonnegative("short_scales", short_scales), dtype=np.float64
         ),

@@ -129,7 +129,7 @@ import numpy as np
 
 from perpsbook.book import OrderBook
 from perpsbook.cascade import CascadeParams, CascadeResult, Tranches, mirror_inputs, run_cascade
-from perpsbook.errors import InvalidInputError, check_positive
+from perpsbook.errors import InvalidInputError, check_positive, check_scalar
 from perpsbook.margin import ALTCOIN
 
 __all__ = [
@@ -310,6 +310,15 @@ def rocketcoin(
 
     See the module docstring for the article's inconsistent numbers and the arithmetic
     behind every variant.
+
+    Why this stays the one-ladder model (:mod:`perpsbook.cascade`): the article tells its
+    story with one price, and the book's early chapters follow it;
+    :func:`rocketcoin_two_market` builds the same coin on two markets for the chapter
+    that takes the story apart (what moved spot, perp and mark, per venue). The CLI keeps
+    ``--markets one`` as its default for the same reason and so that its existing output
+    does not change. What "forced buying" and "amplification" count differs between the
+    two models (see :mod:`perpsbook.twomarket`, "What is counted"): here every liquidated
+    coin puts ``w + h`` coins of buying on the one ladder.
 
     Parameters
     ----------
@@ -531,7 +540,7 @@ def order_book_profiles(scale: float = 1.0) -> dict[str, OrderBook]:
     InvalidInputError
         If ``scale`` is not finite and > 0.
     """
-    s = float(check_positive("scale", scale))
+    s = check_scalar("scale", scale, check_positive)
     return {
         key: OrderBook(b.bid_prices, b.bid_sizes * s, b.ask_prices, b.ask_sizes * s)
         for key, b in _order_book_ladders().items()
@@ -739,6 +748,105 @@ def rocketcoin_two_market(
         description=(f"RKT on a spot and a perp book, {key} mark price and liquidation rules"),
         spot_book=book,
         perp_book=book,
+        positions=positions,
+        tranche_of=which,
+        params=params,
+        facts=MappingProxyType(facts),
+    )
+
+
+__all__ += ["rocketcoin_crash_two_market"]
+
+
+def rocketcoin_crash_two_market(
+    venue: str = "binance",
+    *,
+    ignition: float | None = None,
+    ignition_qty: float | None = None,
+    **kwargs: Any,
+) -> TwoMarketScenario:
+    """The mirror image of :func:`rocketcoin_two_market`: a long-liquidation crash about $10.
+
+    Both books are reflected about $10 (``p -> 20 - p``, bids and asks swap); the five
+    tranches become longs opened at $10 whose venue liquidation prices are $9, $8, $7,
+    $6, $5 (the same coins per tranche, :func:`perpsbook.twomarket.positions_at_triggers`
+    with ``side=+1``); the ADL counterparties are as many coins of shorts at $10 and 2x.
+    The run is :class:`perpsbook.twomarket.TwoMarketParams` with ``side=-1``: the ignitor
+    sells spot, the engine sells perp into the bids, the market maker hedges by selling
+    spot, the arbitrageur bids perp below the index and sells spot.
+
+    By default the ignition sells the coins the rocket's $200,000 ignition buys (19,054
+    RKT), so for rules linear in the prices (``mark="index"`` / ``"last"``, Binance's
+    without funding), no arbitrage and a fund that covers every deficit the run is the
+    rocket's reflected: prices ``20 - p``, coin quantities equal. A venue's maintenance
+    margin is a fraction of the position's notional, so the margins that put a long's
+    liquidation price at $9 differ from a short's at $11 and the fund's take differs
+    (USD amounts are not reflection-invariant).
+
+    Parameters
+    ----------
+    venue : {"binance", "bybit", "hyperliquid"}
+    ignition : float, optional
+        USD of the ignition spot sale, > 0.
+    ignition_qty : float, optional
+        Coins of the ignition spot sale, > 0 (default: the rocket's ignition coins).
+    **kwargs
+        Every other keyword of :func:`rocketcoin_two_market` (hedge_ratio, lag,
+        arbitrage_usd, insurance_fund, mark, liquidation, max_stages, ...).
+
+    Returns
+    -------
+    TwoMarketScenario
+        ``tranche_of`` gives the tranche (0..4 for $9..$5) of each long.
+
+    Raises
+    ------
+    InvalidInputError
+        Unknown venue or a bad parameter (message names it).
+    """
+    if ignition is not None and ignition_qty is not None:
+        raise InvalidInputError(
+            f"give at most one of ignition (USD) and ignition_qty (coins), got {ignition!r} "
+            f"and {ignition_qty!r}"
+        )
+    rocket = rocketcoin_two_market(venue, ignition=ignition, ignition_qty=ignition_qty, **kwargs)
+    pivot = RKT_FACTS["spot_price"]
+    v = rocket.params.venue
+    n_per = int(np.count_nonzero(rocket.tranche_of == 0))
+    tranches = _rkt_tranches("default")
+    longs, which = positions_at_triggers(
+        2.0 * pivot - tranches.trigger_price,
+        tranches.size,
+        v,
+        side=1,
+        entry_price=_SHORT_ENTRY,
+        n_per_trigger=n_per,
+    )
+    total = float(np.sum(longs.size))
+    shorts = Positions.from_leverage(
+        -1, np.full(_N_LONGS, total / _N_LONGS), _SHORT_ENTRY, _LONG_LEVERAGE
+    )
+    positions = Positions.concat([longs, shorts])
+    spot = rocket.spot_book.mirrored(pivot)
+    perp = spot if rocket.perp_book is rocket.spot_book else rocket.perp_book.mirrored(pivot)
+    params = rocket.params
+    if ignition is None and ignition_qty is None:
+        # the coins the rocket's ignition buys (coin amounts are reflection-invariant)
+        bought = rocket.spot_book.buy_notional(params.ignition_notional, partial=True).qty
+        params = params.replace(ignition_qty=bought + 0.0, side=-1)
+    else:
+        params = params.replace(side=-1)
+    facts = dict(rocket.facts)
+    facts.update(mirror_pivot=pivot, n_longs=float(longs.n), n_shorts=float(shorts.n))
+    return TwoMarketScenario(
+        name="rocketcoin_crash_two_market",
+        venue=rocket.venue,
+        description=(
+            f"RKT crash (mirror about ${pivot:g}) on a spot and a perp book, "
+            f"{rocket.venue} mark price and liquidation rules"
+        ),
+        spot_book=spot,
+        perp_book=perp,
         positions=positions,
         tranche_of=which,
         params=params,

@@ -60,7 +60,8 @@ the venues say the fund takes the position over, not how fast it unwinds it.
 
 A two-market stage, precisely
 -----------------------------
-Stage 0 is the ignition: a spot market buy; then the index and the mark are updated.
+Stage 0 is the ignition: a spot market buy (a sale in the crash, below); then the index
+and the mark are updated.
 Stage ``k >= 1``, from the snapshot alone:
 
 1. between stages: a fraction ``withdrawal`` of both books' resting size is withdrawn,
@@ -108,6 +109,22 @@ What is counted (so nobody double counts)
 * ``amplification = forced_buy_notional / ignition_notional``; the spot part alone is
   ``spot_amplification = (spot_hedge + spot_arbitrage) / ignition`` -- the buying that
   reaches the index.
+
+The crash (``side=-1``)
+-----------------------
+Every step above has its mirror image, selected by ``TwoMarketParams(side=-1)``: the
+ignitor *sells* spot, the liquidated side is the longs, the liquidation engine *sells*
+perp into the perp book's bids (the market maker's resting buy orders), the market maker
+who bought that perp hedges by *selling* spot, a fund or vault holding taken-over longs
+sells them, and the arbitrageur bids perp at ``index * (1 - arbitrage_threshold)`` and
+sells the same coins of spot for whatever the engine sells it there. Every comparison
+flips (below instead of above, bids instead of asks); the counted amounts keep their
+names and stay positive USD: ``forced_buy_notional`` is then the forced *selling*.
+Reflecting the inputs about a pivot ``c`` (books by :meth:`~perpsbook.book.OrderBook.mirrored`,
+trigger prices ``2c - L``, the side flipped, the ignition in coins) gives the reflected
+run -- prices ``2c - p``, every coin quantity equal -- for the rules that are linear in
+the prices (``mark`` ``"last"``, ``"index"``, and Binance's median without funding), no
+arbitrage, and a fund that covers every deficit (``tests/test_twomarket.py``).
 
 The one-ladder model as a special case
 --------------------------------------
@@ -310,6 +327,11 @@ class TwoMarketParams:
         The one-ladder special case (module docstring): spot and perp are one book.
     max_stages : int, default 200
         Stop after this many stages after the ignition, in [1, :data:`MAX_STAGES`].
+    side : {+1, -1}, default +1
+        Direction of the ignition. +1: the rocket, a spot *buy* that liquidates shorts.
+        -1: the crash (module docstring, "The crash"), a spot *sale* that liquidates
+        longs; the engine sells perp into the bids, the market maker who bought it hedges
+        by selling spot, and the arbitrageur bids perp below the index and sells spot.
 
     Raises
     ------
@@ -340,6 +362,7 @@ class TwoMarketParams:
     fund_unwind: float = 1.0
     linked: bool = False
     max_stages: int = 200
+    side: int = 1
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -355,6 +378,12 @@ class TwoMarketParams:
                 raise InvalidInputError(f"{n} must be >= 1e-300, got {v!r}")
             set_(self, n, v)
         set_(self, "max_stages", _int("max_stages", self.max_stages, 1, MAX_STAGES))
+        if isinstance(self.side, (bool, np.bool_)) or self.side not in (1, -1):
+            raise InvalidInputError(
+                f"side must be +1 (rocket: ignition buys spot) or -1 (crash: ignition sells "
+                f"spot), got {self.side!r}"
+            )
+        set_(self, "side", int(self.side))
         set_(self, "lag", _int("lag", self.lag, 0, MAX_LAG))
         mm = MarketMaker(self.hedge_ratio, self.lag, self.inventory_limit)
         set_(self, "hedge_ratio", mm.hedge_ratio)
@@ -384,8 +413,14 @@ class TwoMarketParams:
         set_(self, "mark", mark)
         for name in ("other_spot_prices", "index_weights"):
             value = getattr(self, name)
+            try:
+                nd = np.ndim(value)
+            except ValueError as exc:  # ragged nested sequences
+                raise InvalidInputError(
+                    f"{name} must be a flat sequence of numbers, got {value!r}"
+                ) from exc
             if isinstance(value, (str, bytes)) or (
-                np.ndim(value) and any(isinstance(x, (str, bytes, bool)) for x in value)
+                nd and any(isinstance(x, (str, bytes, bool)) for x in value)
             ):
                 raise InvalidInputError(f"{name} must be numbers, got {value!r}")
         others = np.atleast_1d(check_positive("other_spot_prices", self.other_spot_prices))
@@ -917,8 +952,14 @@ def _actor(account: str, tag: str) -> str:
 def _shift(book: OrderBook, d: float) -> OrderBook:
     if d == 0.0:
         return book
+    bids, bsz, asks, asz = book.bid_prices + d, book.bid_sizes, book.ask_prices + d, book.ask_sizes
+    if d < 0:
+        # quotes that would sit at or below $0 cannot exist: the maker withdraws them
+        # (the crash's mirror of asks moved above the rocket's top level)
+        keep_b, keep_a = bids > 0, asks > 0
+        bids, bsz, asks, asz = bids[keep_b], bsz[keep_b], asks[keep_a], asz[keep_a]
     try:
-        return OrderBook(book.bid_prices + d, book.bid_sizes, book.ask_prices + d, book.ask_sizes)
+        return OrderBook(bids, bsz, asks, asz)
     except BookError as exc:
         raise BookError(
             f"re-centring the perp book on the index by {d:+.6g} USD failed: {exc}"
@@ -932,40 +973,51 @@ def _withdraw(book: OrderBook, fraction: float) -> OrderBook:
     return OrderBook(book.bid_prices, book.bid_sizes * keep, book.ask_prices, book.ask_sizes * keep)
 
 
-def _with_offer(book: OrderBook, price: float, qty: float) -> tuple[OrderBook, float]:
-    """The book with ``qty`` coins more offered at ``price``; returns (book, maker size there)."""
-    asks, sizes = book.ask_prices, book.ask_sizes
-    k = int(np.searchsorted(asks, price))
-    if k < asks.size and asks[k] == price:
+def _side_arrays(book: OrderBook, side: int) -> tuple[FloatArray, FloatArray]:
+    """(prices, sizes) of the asks (side +1) or the bids (side -1)."""
+    return (book.ask_prices, book.ask_sizes) if side == 1 else (book.bid_prices, book.bid_sizes)
+
+
+def _rebuild(book: OrderBook, side: int, prices: FloatArray, sizes: FloatArray) -> OrderBook:
+    if side == 1:
+        return OrderBook(book.bid_prices, book.bid_sizes, prices, sizes)
+    return OrderBook(prices, sizes, book.ask_prices, book.ask_sizes)
+
+
+def _level(prices: FloatArray, price: float, side: int) -> int:
+    # asks ascend, bids descend: search the bids on their negated prices
+    return int(np.searchsorted(prices if side == 1 else -prices, side * price))
+
+
+def _with_offer(
+    book: OrderBook, price: float, qty: float, side: int = 1
+) -> tuple[OrderBook, float]:
+    """The book with ``qty`` coins more offered (side +1) or bid (side -1) at ``price``;
+    returns (book, maker size there)."""
+    px, sizes = _side_arrays(book, side)
+    k = _level(px, price, side)
+    if k < px.size and px[k] == price:
         before = float(sizes[k])
         new_sizes = sizes.copy()
         new_sizes[k] += qty
-        return OrderBook(book.bid_prices, book.bid_sizes, asks, new_sizes), before
-    return (
-        OrderBook(
-            book.bid_prices,
-            book.bid_sizes,
-            np.insert(asks, k, price),
-            np.insert(sizes, k, qty),
-        ),
-        0.0,
-    )
+        return _rebuild(book, side, px, new_sizes), before
+    return _rebuild(book, side, np.insert(px, k, price), np.insert(sizes, k, qty)), 0.0
 
 
-def _without_offer(book: OrderBook, price: float, qty: float) -> OrderBook:
-    """Remove ``qty`` unfilled coins of the arbitrageur's offer at ``price``."""
+def _without_offer(book: OrderBook, price: float, qty: float, side: int = 1) -> OrderBook:
+    """Remove ``qty`` unfilled coins of the arbitrageur's offer (bid) at ``price``."""
     if qty <= 0:
         return book
-    asks, sizes = book.ask_prices, book.ask_sizes
-    k = int(np.searchsorted(asks, price))
-    if k >= asks.size or asks[k] != price:
+    px, sizes = _side_arrays(book, side)
+    k = _level(px, price, side)
+    if k >= px.size or px[k] != price:
         return book
     left = float(sizes[k]) - qty
     if left > 1e-12 * max(qty, 1.0):
         new_sizes = sizes.copy()
         new_sizes[k] = left
-        return OrderBook(book.bid_prices, book.bid_sizes, asks, new_sizes)
-    return OrderBook(book.bid_prices, book.bid_sizes, np.delete(asks, k), np.delete(sizes, k))
+        return _rebuild(book, side, px, new_sizes)
+    return _rebuild(book, side, np.delete(px, k), np.delete(sizes, k))
 
 
 def _taken_at(fill: Fill | None, price: float) -> float:
@@ -974,10 +1026,11 @@ def _taken_at(fill: Fill | None, price: float) -> float:
     return float(fill.level_qtys[fill.level_prices == price].sum())
 
 
-def _spot_buy(book: OrderBook, qty: float) -> Fill | None:
-    if qty <= 0 or book.ask_prices.size == 0:
+def _spot_trade(book: OrderBook, side: int, qty: float) -> Fill | None:
+    """A spot market order (+1 buy, -1 sell) of ``qty`` coins; None if that side is empty."""
+    if qty <= 0 or (book.ask_prices if side == 1 else book.bid_prices).size == 0:
         return None
-    return book.market_order(1, qty, partial=True)
+    return book.market_order(side, qty, partial=True)
 
 
 def run_two_market_stage(
@@ -1032,16 +1085,22 @@ def run_two_market_stage(
     if k == 0:
         amount = params.ignition_notional or params.ignition_qty
         by_usd = params.ignition_notional is not None
-        fill = (
-            spot_book.buy_notional(amount, partial=True)
-            if by_usd
-            else spot_book.buy(amount, partial=True)
-        )  # type: ignore[arg-type]
+        if params.side == 1:
+            fill = (
+                spot_book.buy_notional(amount, partial=True)
+                if by_usd
+                else spot_book.buy(amount, partial=True)
+            )  # type: ignore[arg-type]
+        else:
+            fill = (
+                spot_book.sell_notional(amount, partial=True)
+                if by_usd
+                else spot_book.sell(amount, partial=True)
+            )  # type: ignore[arg-type]
         if fill.qty > 0:
-            led.trade(
-                "ignitor", "spot_makers", fill.qty, fill.notional / fill.qty, "spot", "ignition"
-            )
-            flows.add("ignitor", "spot_makers", "spot", fill.qty, fill.notional)
+            buyer, seller = ("ignitor", "spot_makers")[:: params.side]
+            led.trade(buyer, seller, fill.qty, fill.notional / fill.qty, "spot", "ignition")
+            flows.add(buyer, seller, "spot", fill.qty, fill.notional)
             spot = fill.last_price
         spot_book = fill.book_after
         if linked:
@@ -1065,11 +1124,14 @@ def run_two_market_stage(
             perp_book = spot_book
         # 2. the arbitrageur's offer
         offer_px = offer_qty = maker_at = 0.0
+        sd = params.side
         if params.arbitrage_usd > 0 and not linked:
-            offer_px = snap.index * (1.0 + params.arbitrage_threshold)
-            if perp_book.bid_prices.size == 0 or offer_px > perp_book.bid_prices[0]:
+            # rocket: an offer above the index; crash: a bid below it
+            offer_px = snap.index * (1.0 + sd * params.arbitrage_threshold)
+            other = perp_book.bid_prices if sd == 1 else perp_book.ask_prices
+            if offer_px > 0 and (other.size == 0 or sd * (offer_px - other[0]) > 0):
                 offer_qty = params.arbitrage_usd / offer_px
-                perp_book, maker_at = _with_offer(perp_book, offer_px, offer_qty)
+                perp_book, maker_at = _with_offer(perp_book, offer_px, offer_qty, sd)
         # 3. liquidations at the mark
         buy_fill = sell_fill = None
         if positions.n and np.any(liquidatable(positions, params.venue, snap.mark)):
@@ -1111,19 +1173,17 @@ def run_two_market_stage(
         # the arbitrageur's share of the engine's buy, and its unfilled offer withdrawn
         arb_qty = 0.0
         if offer_qty > 0:
-            arb_qty = min(max(_taken_at(buy_fill, offer_px) - maker_at, 0.0), offer_qty)
-            perp_book = _without_offer(perp_book, offer_px, offer_qty - arb_qty)
+            hit_fill = buy_fill if sd == 1 else sell_fill
+            arb_qty = min(max(_taken_at(hit_fill, offer_px) - maker_at, 0.0), offer_qty)
+            perp_book = _without_offer(perp_book, offer_px, offer_qty - arb_qty, sd)
             if arb_qty > 0:
-                led.trade(
-                    "market_maker",
-                    "arbitrageur",
-                    arb_qty,
-                    offer_px,
-                    "perp",
-                    f"stage {k} arbitrage offer lifted",
-                )
-                flows.add("market_maker", "arbitrageur", "perp", arb_qty, arb_qty * offer_px)
-                arb_perp -= arb_qty
+                # liquidate() booked the whole fill against the market maker's account;
+                # the arbitrageur's share passes on to it
+                buyer, seller = ("market_maker", "arbitrageur")[::sd]
+                what = "offer lifted" if sd == 1 else "bid hit"
+                led.trade(buyer, seller, arb_qty, offer_px, "perp", f"stage {k} arbitrage {what}")
+                flows.add(buyer, seller, "perp", arb_qty, arb_qty * offer_px)
+                arb_perp -= sd * arb_qty
         buy_q = buy_fill.qty if buy_fill is not None else 0.0
         buy_usd = buy_fill.notional if buy_fill is not None else 0.0
         sell_q = sell_fill.qty if sell_fill is not None else 0.0
@@ -1159,8 +1219,8 @@ def run_two_market_stage(
         v["forced_perp_notional"] = buy_usd + sell_usd
         v["arbitrage_perp_qty"] = arb_qty
         # 4. the market maker absorbs its share
-        mm_q = buy_q - sell_q - arb_qty
-        mm_usd = buy_usd - sell_usd - arb_qty * offer_px
+        mm_q = buy_q - sell_q - sd * arb_qty
+        mm_usd = buy_usd - sell_usd - sd * arb_qty * offer_px
         v["mm_perp_qty"] = mm_q
         mm = params.market_maker
         if mm_q != 0.0 and mm_usd / mm_q > 0:
@@ -1198,20 +1258,16 @@ def run_two_market_stage(
         v["unfilled_qty"] += abs(mm_state.unfilled_hedge)
         # 6. the arbitrageur's spot leg
         if arb_qty > 0:
-            f = _spot_buy(spot_book, arb_qty)
+            f = _spot_trade(spot_book, sd, arb_qty)
             if f is not None and f.qty > 0:
+                buyer, seller = ("arbitrageur", "spot_makers")[::sd]
                 led.trade(
-                    "arbitrageur",
-                    "spot_makers",
-                    f.qty,
-                    f.notional / f.qty,
-                    "spot",
-                    f"stage {k} arbitrage hedge",
+                    buyer, seller, f.qty, f.notional / f.qty, "spot", f"stage {k} arbitrage hedge"
                 )
-                flows.add("arbitrageur", "spot_makers", "spot", f.qty, f.notional)
+                flows.add(buyer, seller, "spot", f.qty, f.notional)
                 spot_book = f.book_after
                 spot = f.last_price
-                arb_spot += f.qty
+                arb_spot += sd * f.qty
                 v["spot_arbitrage_qty"], v["spot_arbitrage_notional"] = f.qty, f.notional
                 v["unfilled_qty"] += f.unfilled
             else:
@@ -1335,11 +1391,20 @@ def _pay_funding(
 
 def is_two_market_settled(snapshot: TwoMarketSnapshot, params: TwoMarketParams) -> bool:
     """True when the next stage would change nothing (module docstring)."""
+    if not isinstance(snapshot, TwoMarketSnapshot):
+        raise InvalidInputError(
+            f"snapshot must be a TwoMarketSnapshot, got {type(snapshot).__name__}"
+        )
+    if not isinstance(params, TwoMarketParams):
+        raise InvalidInputError(f"params must be a TwoMarketParams, got {type(params).__name__}")
     if snapshot.stage == 0:
         return False
     if _can_liquidate(snapshot, params, snapshot.mark):
         return False
-    if snapshot.mm.pending_total != 0 and snapshot.spot_book.ask_prices.size:
+    pending = snapshot.mm.pending_total
+    if (pending > 0 and snapshot.spot_book.ask_prices.size) or (
+        pending < 0 and snapshot.spot_book.bid_prices.size
+    ):
         return False
     if params.fund_unwind > 0 and not params.linked:
         held = snapshot.ledger.balances()
@@ -1514,6 +1579,7 @@ class TwoMarketResult:
         width = [max(len(row[j]) for row in rows) for j in range(len(cols))]
         lines = ["  ".join(c.rjust(w) for c, w in zip(row, width, strict=True)) for row in rows]
         lines.insert(1, "  ".join("-" * w for w in width))
+        forced_word = "forced buying" if self.params.side == 1 else "forced selling"
         lines += [
             "",
             f"ignition            {self.ignition_notional:,.0f} USD "
@@ -1522,7 +1588,7 @@ class TwoMarketResult:
             f"perp                {self.initial_perp:.4f} -> {self.final_perp:.4f} USD",
             f"mark                {self.initial_mark:.4f} -> {self.final_mark:.4f} USD",
             f"liquidated          {self.liquidated_qty:,.0f} coins ({self.n_liquidated} events)",
-            f"forced buying       {self.forced_buy_notional:,.0f} USD (perp "
+            f"{forced_word:<20}{self.forced_buy_notional:,.0f} USD (perp "
             f"{self.forced_perp_notional:,.0f}, spot hedges {self.spot_hedge_notional:,.0f}, "
             f"spot arbitrage {self.spot_arbitrage_notional:,.0f})",
             f"amplification       {self.amplification:,.2f}x "

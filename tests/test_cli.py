@@ -208,7 +208,9 @@ def test_markets_one_is_the_default(capsys):
         ["rocket", "--markets", "two", "--hedge-ratio", "nan"],
         ["rocket", "--markets", "two", "--variant", "coins"],
         ["rocket", "--venue", "bybit"],
-        ["crash", "--markets", "two"],
+        ["crash", "--markets", "two", "--variant", "coins"],
+        ["crash", "--markets", "two", "--ignition", "nan"],
+        ["crash", "--markets", "two", "--venue", "ftx"],
     ],
 )
 def test_two_markets_bad_values_exit_2_with_one_line(argv, capsys):
@@ -223,3 +225,48 @@ def test_subprocess_two_markets_huge_lag_is_one_line():
     proc = run_cli("rocket", "--markets", "two", "--lag", "99999999999999999999")
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and "--lag" in proc.stderr
+
+
+@pytest.mark.parametrize("venue", ["binance", "bybit", "hyperliquid"])
+def test_crash_two_markets_json_per_venue(venue, capsys):
+    assert main(["crash", "--markets", "two", "--venue", venue, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["scenario"] == "rocketcoin_crash_two_market" and data["venue"] == venue
+    assert set(data) >= TWO_TOP_KEYS
+    assert all(set(s) >= TWO_STAGE_KEYS for s in data["stages"])
+    assert data["params"]["side"] == -1
+    assert abs(data["ledger_imbalance"]) < 1e-6
+    # the sale reaches $9 and the hedges carry the crash below it in spot
+    assert data["stages"][0]["spot_after"] == pytest.approx(9.0)
+    assert data["final_spot"] < 9.0 and data["final_mark"] < 9.0
+
+
+def test_crash_two_markets_text_says_selling(capsys):
+    assert main(["crash", "--markets", "two", "--ignition", "150000"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("rocketcoin_crash_two_market [binance]")
+    assert "forced selling" in out and "forced buying" not in out
+
+
+def test_crash_two_markets_without_hedges_spot_stays(capsys):
+    argv = ["crash", "--markets", "two", "--hedge-ratio", "0", "--arbitrage", "0", "--json"]
+    assert main(argv) == 0
+    data = json.loads(capsys.readouterr().out)
+    spots = [s["spot_after"] for s in data["stages"]]
+    assert all(p == spots[0] for p in spots)
+    assert data["final_perp"] < data["final_spot"]
+
+
+@pytest.mark.parametrize("command", ["rocket", "crash"])
+@pytest.mark.parametrize("ignition", ["5e-324", "1e-310", "1e-300"])
+def test_tiny_ignition_runs_on_one_market(command, ignition, capsys):
+    assert main([command, "--ignition", ignition, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["total_liquidated_qty"] == 0 and abs(data["ledger_imbalance"]) < 1e-9
+
+
+@pytest.mark.parametrize("command", ["rocket", "crash"])
+def test_subnormal_ignition_on_two_markets_names_the_option(command, capsys):
+    assert main([command, "--markets", "two", "--ignition", "5e-324"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--ignition" in err[0] and "1e-300" in err[0]

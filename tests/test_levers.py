@@ -146,7 +146,7 @@ def test_lever_curve_matches_outcomes():
         (lambda: L.snipe(-1.0), "q"),
         (lambda: L.snipe(1.0, ignitor_usd=0.0), "ignitor_usd"),
         (lambda: L.basis_carry(0.001, interval_hours=0.0), "interval_hours"),
-        (lambda: L.two_market_critical_ignition(None, lo=5.0, hi=1.0), "lo"),
+        (lambda: L.venue_critical_ignition(None, lo=5.0, hi=1.0), "lo"),
     ],
 )
 def test_bad_input_is_a_clear_error(call, match):
@@ -171,13 +171,13 @@ def test_basis_carry_follows_the_funding_formula():
 # ----------------------------------------------------------------------------- two markets
 
 
-def test_two_market_critical_ignition_brackets_the_boundary():
+def test_venue_critical_ignition_brackets_the_boundary():
     sc = rocketcoin_two_market("binance")
-    crit = L.two_market_critical_ignition(sc, lo=1e6, hi=4e6, rtol=0.02)
+    crit = L.venue_critical_ignition(sc, lo=1e6, hi=4e6, rtol=0.02)
     assert 1e6 < crit <= 4e6
     assert L._all_closed(sc, crit)[0]
     assert not L._all_closed(sc, crit / 1.02 / 1.001)[0]
-    assert math.isinf(L.two_market_critical_ignition(sc, lo=1e3, hi=5e5))
+    assert math.isinf(L.venue_critical_ignition(sc, lo=1e3, hi=5e5))
 
 
 # ----------------------------------------------------------------------------- sniper

@@ -343,3 +343,20 @@ def test_ladders_against_the_default_book_as_documented():
     after_cal = cal.buy(20_000.0).book_after
     assert after_cal.buy_notional(2e6).last_price == pytest.approx(12.0)
     assert after_cal.buy(2e6 / 11.0).last_price == pytest.approx(12.05)
+
+
+def test_rocketcoin_crash_two_market_mirrors_the_rocket_inputs():
+    from perpsbook.scenarios import rocketcoin_crash_two_market, rocketcoin_two_market
+
+    rocket = rocketcoin_two_market("bybit")
+    crash = rocketcoin_crash_two_market("bybit")
+    bought = rocket.spot_book.buy_notional(rocket.params.ignition_notional).qty
+    assert crash.params.side == -1 and crash.params.ignition_qty == pytest.approx(bought)
+    np.testing.assert_allclose(crash.spot_book.bid_prices, 20.0 - rocket.spot_book.ask_prices)
+    n = crash.tranche_of.size
+    assert np.all(crash.positions.side[:n] == 1) and np.all(crash.positions.side[n:] == -1)
+    np.testing.assert_allclose(crash.positions.size, rocket.positions.size)
+    with pytest.raises(InvalidInputError, match="ignition"):
+        rocketcoin_crash_two_market("bybit", ignition=1e5, ignition_qty=1e4)
+    with pytest.raises(InvalidInputError, match="venue"):
+        rocketcoin_crash_two_market("ftx")

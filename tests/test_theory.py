@@ -270,3 +270,160 @@ def test_theory_and_population_share_one_ladder_module():
 
     assert theory.default_bandwidth is ladder.default_bandwidth
     assert population.LiquidationLadder is ladder.LiquidationLadder
+
+
+# --------------------------------------------------------------------------- two markets
+
+
+def test_spot_passthrough_values():
+    from perpsbook.theory import spot_passthrough
+
+    assert spot_passthrough(0.7) == pytest.approx(0.7)
+    assert spot_passthrough(1.0, 0.4) == pytest.approx(1.0)  # a full hedge: a changes nothing
+    assert spot_passthrough(0.5, 0.5) == pytest.approx(0.75)
+    np.testing.assert_allclose(spot_passthrough([0.0, 0.5], 1.0), [1.0, 1.0])
+    with pytest.raises(InvalidInputError, match="arbitrage_share"):
+        spot_passthrough(1.0, 1.5)
+    with pytest.raises(InvalidInputError, match="hedge_ratio"):
+        spot_passthrough(-0.1)
+
+
+@pytest.mark.parametrize("h", [0.0, 0.5, 1.0, 1.7])
+@pytest.mark.parametrize("a", [0.0, 0.3])
+def test_two_market_ratio_is_the_one_ladder_ratio_with_load_s(h, a):
+    from perpsbook.theory import spot_passthrough, two_market_branching_ratio
+
+    sizes = uniform_shorts(0.5, 1.0)
+    grid = np.linspace(100.2, 130.0, 17)
+    two = two_market_branching_ratio(FLAT, UNIFORM_L, sizes, grid, hedge_ratio=h, arbitrage_share=a)
+    s = spot_passthrough(h, a)
+    one = branching_ratio(FLAT, UNIFORM_L, sizes, grid, hedge_ratio=s, perp_passthrough=0.0)
+    np.testing.assert_array_equal(two, one)
+    np.testing.assert_allclose(two[1:-1], 0.5 * s, rtol=0.02)
+
+
+def test_two_market_ratio_is_zero_beyond_the_perp_capacity():
+    from perpsbook.theory import two_market_branching_ratio
+
+    sizes = uniform_shorts(0.5, 1.0)  # 0.5 * 1000 / 1 coins per USD of prices
+    grid = np.array([101.0, 105.0, 110.0, 120.0])
+    cap = 0.5 * 1000.0 * 8.0  # coins liquidated by about $108
+    r = two_market_branching_ratio(FLAT, UNIFORM_L, sizes, grid, hedge_ratio=1.0, perp_depth=cap)
+    assert r[0] > 0.4 and r[1] > 0.4
+    assert r[2] == 0.0 and r[3] == 0.0
+    with pytest.raises(InvalidInputError, match="perp_depth"):
+        two_market_branching_ratio(FLAT, UNIFORM_L, sizes, hedge_ratio=1.0, perp_depth=-1.0)
+
+
+@given(ladder_cases(), st.floats(0.0, 2.0))
+@settings(max_examples=60, deadline=None)
+def test_two_market_critical_ignition_uncapped_equals_one_ladder_with_w0(case, h):
+    from perpsbook.theory import two_market_critical_ignition
+
+    book, liq, sizes = case[:3]
+    deep = OrderBook.flat_ladder(10.0, 0.01, 1e12, 10)
+    two = two_market_critical_ignition(book, deep, liq, sizes, hedge_ratio=h)
+    one = critical_ignition(book, liq, sizes, hedge_ratio=h, perp_passthrough=0.0)
+    assert two.threshold == one.threshold
+    assert two.reachable == one.reachable
+    assert two.bottleneck_price == one.bottleneck_price
+
+
+def test_two_market_critical_ignition_runs_through_exactly_there():
+    from perpsbook.theory import two_market_critical_ignition
+
+    sizes = uniform_shorts(1.5, 1.0)[:2000]  # supercritical, $100.01 .. $104.01
+    liq = UNIFORM_L[:2000]
+    deep = OrderBook.flat_ladder(100.0, 0.01, 1e9, 10)
+    ci = two_market_critical_ignition(FLAT, deep, liq, sizes, hedge_ratio=1.0)
+    assert ci.reachable and ci.threshold > 0
+    run = population_cascade(
+        FLAT, liq, sizes, [ci.qty, ci.threshold], hedge_ratio=1.0, perp_passthrough=0.0
+    )
+    assert run.n_liquidated[0] == liq.size
+    assert run.n_liquidated[1] < liq.size
+    # A perp book too thin to sell the engine everything leaves the hedge short: a larger
+    # ignition is needed.
+    thin = OrderBook.flat_ladder(100.0, 0.01, 10.0, 100)  # 1,000 coins of asks
+    capped = two_market_critical_ignition(FLAT, thin, liq, sizes, hedge_ratio=1.0)
+    assert capped.threshold > ci.threshold
+
+
+def test_two_market_critical_ignition_unreachable():
+    from perpsbook.theory import two_market_critical_ignition
+
+    ci = two_market_critical_ignition(FLAT, FLAT, [1e6], [1.0], hedge_ratio=1.0)
+    assert not ci.reachable and ci.qty == np.inf
+
+
+def test_truncated_multiplier_and_generations():
+    from perpsbook.theory import hedge_generations, truncated_multiplier
+
+    assert truncated_multiplier(0.5, 1) == 1.0
+    assert truncated_multiplier(0.5, 3) == pytest.approx(1.75)
+    assert truncated_multiplier(1.0, 7) == pytest.approx(7.0)
+    assert truncated_multiplier(2.0, 4) == pytest.approx(15.0)
+    assert truncated_multiplier(0.3, 0) == 0.0
+    assert truncated_multiplier(0.5, 200) == pytest.approx(small_shock_multiplier(0.5))
+    np.testing.assert_array_equal(hedge_generations(12, [0, 1, 2, 3, 5, 20]), [12, 6, 4, 3, 2, 0])
+    assert hedge_generations(1, 0) == 1
+    with pytest.raises(InvalidInputError, match="generations"):
+        truncated_multiplier(0.5, 1.5)
+    with pytest.raises(InvalidInputError, match="R must be"):
+        truncated_multiplier(-0.5, 2)
+    with pytest.raises(InvalidInputError, match="lag"):
+        hedge_generations(5, -1)
+    with pytest.raises(InvalidInputError, match="max_stages"):
+        hedge_generations(0, 1)
+
+
+@given(st.floats(0.0, 3.0), st.integers(0, 60))
+def test_truncated_multiplier_grows_with_generations(r, n):
+    from perpsbook.theory import truncated_multiplier
+
+    a, b = truncated_multiplier(r, n), truncated_multiplier(r, n + 1)
+    assert b >= a
+    assert b - a == pytest.approx(r**n, rel=1e-6, abs=1e-9)
+
+
+@pytest.mark.parametrize("r", [0.2, 0.5, 0.8])
+def test_flat_market_gives_the_target_ratio(r):
+    from perpsbook.theory import flat_market
+
+    book, liq, sizes = flat_market(r_target=r, load=2.0)
+    got = branching_ratio(book, liq, sizes, [105.0, 110.0], hedge_ratio=1.0)
+    np.testing.assert_allclose(got, r, rtol=0.01)
+    with pytest.raises(InvalidInputError, match="span"):
+        flat_market(span=2.0)
+    with pytest.raises(InvalidInputError, match="r_target"):
+        flat_market(r_target=-1.0)
+
+
+@given(ladder_cases(), st.floats(0.2, 5.0), st.floats(0.0, 3.0))
+@settings(max_examples=40, deadline=None)
+def test_critical_ignition_scan_matches_scaled_books(case, d, c):
+    from perpsbook.theory import critical_ignition_scan
+
+    book, lp, sizes, h, w, side = case
+    if side == -1:  # the scan is for rockets
+        lp = np.abs(lp - book.mid) + book.mid
+    scaled = OrderBook(book.bid_prices, book.bid_sizes * d, book.ask_prices, book.ask_sizes * d)
+    one = critical_ignition(scaled, lp, sizes * max(c, 1e-300), hedge_ratio=h, perp_passthrough=w)
+    qty, usd = critical_ignition_scan(
+        book, lp, sizes, hedge_ratio=h, perp_passthrough=w, depth_scales=[d], short_scales=c
+    )
+    if not one.reachable:
+        assert np.isinf(qty[0])
+    else:
+        assert qty[0] == pytest.approx(one.qty, rel=1e-12, abs=1e-9)
+        # qty sits on a level boundary: the walk tolerance (1e-9) shows in the USD
+        assert usd[0] == pytest.approx(one.notional, rel=1e-8, abs=1e-9)
+
+
+def test_critical_ignition_scan_rejects_bad_scales():
+    from perpsbook.theory import critical_ignition_scan
+
+    with pytest.raises(InvalidInputError, match="depth_scales"):
+        critical_ignition_scan(FLAT, [100.5], [1.0], hedge_ratio=1.0, depth_scales=0.0)
+    with pytest.raises(InvalidInputError, match="short_scales"):
+        critical_ignition_scan(FLAT, [100.5], [1.0], hedge_ratio=1.0, short_scales=-1.0)

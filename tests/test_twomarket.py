@@ -442,3 +442,135 @@ def test_positions_at_triggers_for_longs():
 def test_rocketcoin_two_market_validation(kwargs, name):
     with pytest.raises(ValueError, match=name):
         rocketcoin_two_market(**kwargs)
+
+
+# --------------------------------------------------------------------------- the crash
+
+PIVOT = 10.0
+
+
+def _rocket_and_crash(spot, perp, trig, size, n_per, venue, **kw):
+    """The rocket's inputs and their reflection about PIVOT (side -1, longs at 2c - L)."""
+    shorts, _ = positions_at_triggers(trig, size, venue, n_per_trigger=n_per)
+    longs_cp = Positions.from_leverage(1, np.full(2, float(size.sum()) / 2), 10.0, 2.0)
+    longs, _ = positions_at_triggers(2 * PIVOT - trig, size, venue, side=1, n_per_trigger=n_per)
+    shorts_cp = Positions.from_leverage(-1, np.full(2, float(size.sum()) / 2), 10.0, 2.0)
+    rocket = (spot, perp, Positions.concat([shorts, longs_cp]), TwoMarketParams(**kw))
+    crash = (
+        spot.mirrored(PIVOT),
+        perp.mirrored(PIVOT),
+        Positions.concat([longs, shorts_cp]),
+        TwoMarketParams(side=-1, **kw),
+    )
+    return rocket, crash
+
+
+@pytest.mark.parametrize("mark", ["index", "binance"])
+@pytest.mark.parametrize(("lag", "hedge", "repost"), [(0, 1.0, 0.0), (1, 0.5, 0.5), (0, 0.0, 0.0)])
+def test_crash_is_the_reflected_rocket(mark, lag, hedge, repost):
+    spot = OrderBook.flat_ladder(10.0, 0.01, 150.0, 500)
+    perp = OrderBook.flat_ladder(10.0, 0.01, 120.0, 500)
+    trig = np.array([10.373, 11.117, 11.861, 12.529])
+    size = np.array([4_000.0, 6_000.0, 9_000.0, 12_000.0])
+    rocket, crash = _rocket_and_crash(
+        spot,
+        perp,
+        trig,
+        size,
+        3,
+        BINANCE,
+        ignition_qty=6_000.0,
+        hedge_ratio=hedge,
+        lag=lag,
+        mm_repost=repost,
+        mark=mark,
+        liquidation=_market(BINANCE),
+        insurance_fund=1e12,
+    )
+    up, down = run_two_market(*rocket), run_two_market(*crash)
+    assert up.liquidated_qty > 0 and up.n_stages == down.n_stages
+    for a, b in zip(up.records, down.records, strict=True):
+        for name in ("spot_after", "perp_after", "index_after", "mark_after", "mark_before"):
+            assert getattr(b, name) == pytest.approx(2 * PIVOT - getattr(a, name), abs=1e-9)
+        for name in (
+            "liquidated_qty",
+            "forced_perp_qty",
+            "spot_hedge_qty",
+            "ignition_qty",
+            "n_liquidated",
+        ):
+            assert getattr(b, name) == pytest.approx(getattr(a, name), rel=1e-9, abs=1e-9)
+        assert b.mm_perp == pytest.approx(-a.mm_perp, rel=1e-9, abs=1e-9)
+        assert b.mm_spot == pytest.approx(-a.mm_spot, rel=1e-9, abs=1e-9)
+    assert down.final_spot < PIVOT < up.final_spot
+
+
+@pytest.mark.parametrize("venue", TWO_MARKET_VENUES)
+def test_rocketcoin_crash_two_market_runs_for_every_venue(venue):
+    from perpsbook.scenarios import rocketcoin_crash_two_market
+
+    sc = rocketcoin_crash_two_market(venue)
+    assert sc.params.side == -1 and np.all(sc.positions.side[: sc.tranche_of.size] == 1)
+    r = sc.run()
+    assert r.records[0].spot_after == pytest.approx(9.0)  # the mirror of the rocket's $11
+    assert r.final_spot < 9.0 and r.final_mark < 9.0 and r.final_perp < r.final_spot
+    assert r.liquidated_qty > 0 and not r.truncated
+    assert r.ledger_imbalance <= 1e-9 * r.ledger.gross_usd()
+    # the ignitor sold; the market maker's hedges sold spot
+    assert r.pnl["ignitor"] != 0.0 and r.records[1].mm_spot < 0
+    # without hedges or arbitrage the crash stays in the perp
+    flat = sc.with_params(hedge_ratio=0.0).run()
+    assert {rec.spot_after for rec in flat.records} == {flat.records[0].spot_after}
+    assert flat.final_perp < flat.final_spot
+
+
+def test_crash_arbitrageur_bids_perp_and_sells_spot():
+    from perpsbook.scenarios import rocketcoin_crash_two_market
+
+    base = rocketcoin_crash_two_market("binance", hedge_ratio=0.0).run()
+    arb = rocketcoin_crash_two_market("binance", hedge_ratio=0.0, arbitrage_usd=300_000.0).run()
+    assert arb.spot_arbitrage_notional > 0 and arb.final_spot < base.final_spot
+    led = arb.ledger.balances()
+    assert led["arbitrageur"]["perp"] > 0 and led["arbitrageur"]["spot"] < 0
+
+
+def test_rerunning_a_crash_stage_gives_the_identical_record():
+    from perpsbook.scenarios import rocketcoin_crash_two_market
+
+    sc = rocketcoin_crash_two_market("bybit", lag=1, arbitrage_usd=200_000.0, mm_repost=0.3)
+    r = sc.run()
+    assert r.n_stages >= 3
+    for k in sorted({0, 1, r.n_stages // 2, r.n_stages - 1}):
+        rec, nxt = run_two_market_stage(r.snapshots[k], r.params)
+        assert rec == r.records[k]
+        want = r.snapshots[k + 1]
+        for f in dataclasses.fields(nxt):
+            a, b = getattr(nxt, f.name), getattr(want, f.name)
+            if isinstance(a, np.ndarray):
+                assert np.array_equal(a, b)
+            elif f.name == "ledger":
+                assert np.array_equal(a.amount, b.amount) and a.accounts == b.accounts
+            else:
+                assert a == b, f.name
+
+
+def test_side_must_be_plus_or_minus_one():
+    for bad in (0, 2, True, "down", -1.5, None):
+        with pytest.raises(InvalidInputError, match="side"):
+            TwoMarketParams(ignition_qty=1.0, side=bad)
+
+
+@pytest.mark.parametrize(("label", "config"), CONFIGS, ids=[c[0] for c in CONFIGS])
+@settings(max_examples=250)
+@given(case=two_market_cases())
+def test_crash_ledger_sums_to_zero(label, config, case):
+    spot, perp, trig, size, n_per, kw = case
+    _, (s, p, pos, params) = _rocket_and_crash(
+        spot, perp, trig, size, n_per, config.venue, liquidation=config, **kw
+    )
+    r = run_two_market(s, p, pos, params)
+    scale = max(1.0, r.ledger.gross_usd())
+    assert r.ledger_imbalance <= 1e-9 * scale
+    assert all(math.isfinite(v) for v in r.summary().values() if isinstance(v, float))
+    assert r.insurance_fund_final >= 0.0
+    assert r.final_spot <= s.mid

@@ -14,6 +14,7 @@ One module per topic, every public name re-exported here (chapters write
 :mod:`perpsbook.plots.cascade`          the cascade stage by stage (price staircase)
 :mod:`perpsbook.plots.zero_sum`         who paid whom: waterfall, P&L against the mark
 :mod:`perpsbook.plots.crash`            the mirror image, October 2025 bars, ADL policies
+:mod:`perpsbook.plots.theory`           branching ratio, multiplier, phase diagrams
 :mod:`perpsbook.plots.levers`           timing, location, people: levers, sniping
 ======================================  ===================================================
 
@@ -87,6 +88,12 @@ from perpsbook.plots.style import (
     usd_formatter,
     use_style,
 )
+from perpsbook.plots.theory import (
+    ignition_response_figure,
+    multiplier_check_figure,
+    phase_diagram_figure,
+    r_profile_figure,
+)
 from perpsbook.plots.zero_sum import (
     pnl_against_mark_figure,
     policy_pnl_figure,
@@ -124,17 +131,21 @@ __all__ = [
     "funding_year_figure",
     "hedge_impact_figure",
     "hedge_lag_figure",
+    "ignition_response_figure",
     "lever_curves_figure",
     "lever_ranking_figure",
     "liquidation_vs_leverage_figure",
     "maintenance_schedule_figure",
     "mirror_figure",
     "mm_pnl_figure",
+    "multiplier_check_figure",
     "order_impact_figure",
     "pct_formatter",
+    "phase_diagram_figure",
     "pnl_against_mark_figure",
     "policy_pnl_figure",
     "price_staircase",
+    "r_profile_figure",
     "reuse_axes",
     "rocket_overview_figure",
     "sniper_figure",

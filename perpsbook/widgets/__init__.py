@@ -14,6 +14,7 @@ figure and a text), and every panel ``x_explorer`` has a twin ``x_explorer_twin(
 :mod:`perpsbook.widgets.cascade`          the RocketCoin cascade
 :mod:`perpsbook.widgets.zero_sum`         who paid whom, by role and venue policy
 :mod:`perpsbook.widgets.crash`            the RocketCoin crash, ADL policies on it
+:mod:`perpsbook.widgets.theory`           branching ratio and critical ignition
 :mod:`perpsbook.widgets.levers`           timing, location, people: levers, venues, sniper
 ========================================  ======================================================
 
@@ -56,6 +57,11 @@ from perpsbook.widgets.levers import (
 )
 from perpsbook.widgets.margin import liquidation_calculator, liquidation_calculator_twin
 from perpsbook.widgets.panel import KeptFigure, Panel, check_choice, check_range, figure_png
+from perpsbook.widgets.theory import (
+    branching_explorer,
+    branching_explorer_twin,
+    branching_summary,
+)
 from perpsbook.widgets.twin import StaticTwin, stage_player, static_twin
 from perpsbook.widgets.zero_sum import zero_sum_explorer, zero_sum_explorer_twin
 
@@ -65,6 +71,9 @@ __all__ = [
     "StaticTwin",
     "adl_explorer",
     "adl_explorer_twin",
+    "branching_explorer",
+    "branching_explorer_twin",
+    "branching_summary",
     "check_choice",
     "check_range",
     "crash_explorer",
