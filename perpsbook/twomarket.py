@@ -700,6 +700,7 @@ _TOTALS = (
     "unwind_qty",
     "unwind_notional",
     "n_liquidated",
+    "takeover_basis",
 )
 
 
@@ -1081,6 +1082,8 @@ def run_two_market_stage(
         0.0,
     )  # fmt: skip
     n_liq = 0
+    basis_add = 0.0  # takeover value of this stage (USD), see 3b
+    basis = snap.totals.get("takeover_basis", 0.0)  # of earlier stages, USD
 
     if k == 0:
         amount = params.ignition_notional or params.ignition_qty
@@ -1158,6 +1161,9 @@ def run_two_market_stage(
             v["fees"] = res.total_fee
             v["bad_debt"] = res.total_bad_debt
             fund = res.insurance_fund_after
+            # USD the fund received (+, shorts) or paid (-, longs) for the positions it took
+            # over at their bankruptcy prices: the cost basis its later unwind settles against
+            basis_add = float(np.sum(-ev.side * ev.bankruptcy_price * ev.qty_takeover))
             buy_fill, sell_fill = res.buy_fill, res.sell_fill
             perp_book = res.book_after
             new_clip = clipped.copy()
@@ -1210,7 +1216,12 @@ def run_two_market_stage(
                 else:
                     sell_q, sell_usd = sell_q + f.qty, sell_usd + f.notional
                 if acct == "insurance_fund":
-                    fund -= side * f.notional
+                    # The fund's cash never held the takeover's bankruptcy value
+                    # (liquidate() reports it apart), so closing settles only the
+                    # difference between the unwind price and the bankruptcy price.
+                    used = basis * f.qty / abs(inv)
+                    basis -= used
+                    fund += used - side * f.notional
                     if fund < 0:  # the fund cannot pay its loss: the venue covers it
                         led.transfer("venue", "insurance_fund", -fund, f"stage {k} fund shortfall")
                         v["bad_debt"] += -fund
@@ -1305,6 +1316,7 @@ def run_two_market_stage(
         if key in tot:
             tot[key] += v[key]
     tot["n_liquidated"] += n_liq
+    tot["takeover_basis"] = basis + basis_add
     record = TwoMarketRecord(
         stage=k,
         spot_before=snap.spot_price,

@@ -15,6 +15,7 @@ One module per topic, every public name re-exported here (chapters write
 :mod:`perpsbook.plots.zero_sum`         who paid whom: waterfall, P&L against the mark
 :mod:`perpsbook.plots.crash`            the mirror image, October 2025 bars, ADL policies
 :mod:`perpsbook.plots.theory`           branching ratio, multiplier, phase diagrams
+:mod:`perpsbook.plots.rocket`           the rocket stage by stage in both models, variants
 :mod:`perpsbook.plots.levers`           timing, location, people: levers, sniping
 ======================================  ===================================================
 
@@ -71,6 +72,12 @@ from perpsbook.plots.margin import (
     maintenance_schedule_figure,
     venue_color,
     venue_label,
+)
+from perpsbook.plots.rocket import (
+    ignition_cliff_figure,
+    rocket_models_figure,
+    rocket_stages_figure,
+    variants_figure,
 )
 from perpsbook.plots.style import (
     COLORS,
@@ -131,6 +138,7 @@ __all__ = [
     "funding_year_figure",
     "hedge_impact_figure",
     "hedge_lag_figure",
+    "ignition_cliff_figure",
     "ignition_response_figure",
     "lever_curves_figure",
     "lever_ranking_figure",
@@ -147,13 +155,16 @@ __all__ = [
     "price_staircase",
     "r_profile_figure",
     "reuse_axes",
+    "rocket_models_figure",
     "rocket_overview_figure",
+    "rocket_stages_figure",
     "sniper_figure",
     "symbol_color",
     "two_market_levers_figure",
     "two_market_path_figure",
     "usd_formatter",
     "use_style",
+    "variants_figure",
     "venue_color",
     "venue_label",
     "zero_sum_waterfall",

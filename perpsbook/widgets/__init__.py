@@ -15,6 +15,7 @@ figure and a text), and every panel ``x_explorer`` has a twin ``x_explorer_twin(
 :mod:`perpsbook.widgets.zero_sum`         who paid whom, by role and venue policy
 :mod:`perpsbook.widgets.crash`            the RocketCoin crash, ADL policies on it
 :mod:`perpsbook.widgets.theory`           branching ratio and critical ignition
+:mod:`perpsbook.widgets.rocket`           rerun any stage of the rocket, its stage player
 :mod:`perpsbook.widgets.levers`           timing, location, people: levers, venues, sniper
 ========================================  ======================================================
 
@@ -57,6 +58,11 @@ from perpsbook.widgets.levers import (
 )
 from perpsbook.widgets.margin import liquidation_calculator, liquidation_calculator_twin
 from perpsbook.widgets.panel import KeptFigure, Panel, check_choice, check_range, figure_png
+from perpsbook.widgets.rocket import (
+    rocket_stage_explorer,
+    rocket_stage_explorer_twin,
+    rocket_stage_player,
+)
 from perpsbook.widgets.theory import (
     branching_explorer,
     branching_explorer_twin,
@@ -95,6 +101,9 @@ __all__ = [
     "order_book_explorer_twin",
     "rocket_explorer",
     "rocket_explorer_twin",
+    "rocket_stage_explorer",
+    "rocket_stage_explorer_twin",
+    "rocket_stage_player",
     "sniper_explorer",
     "sniper_explorer_twin",
     "stage_player",
