@@ -36,7 +36,7 @@ __all__ = [
 MULTIPLIER_RANGE = (0.5, 1.5)
 """Lever values the lever panel offers, as multiples of the default."""
 
-_GRID = np.round(np.linspace(0.5, 1.5, 41), 3)
+_GRID = np.round(np.linspace(0.5, 1.5, 21), 3)
 
 
 def _lever_update() -> Any:
@@ -46,9 +46,16 @@ def _lever_update() -> Any:
 
     def curve(name: str) -> tuple[np.ndarray, np.ndarray]:
         if name not in curves:
-            ok = np.array([_in_range(name, m) for m in _GRID])
-            _, c, _ = _levers.lever_curve(name, _GRID[ok])
-            curves[name] = (_GRID[ok], c)
+            # one outcome per grid point; points outside the lever's range are left out
+            x0, m, c = getattr(_levers.LeverSetting(), name), [], []
+            for g in _GRID:
+                try:
+                    out = _levers.lever_outcome(_levers.LeverSetting().replace(**{name: x0 * g}))
+                except InvalidInputError:
+                    continue
+                m.append(g)
+                c.append(out.critical_usd)
+            curves[name] = (np.array(m), np.array(c))
         return curves[name]
 
     def update(v: dict[str, Any]) -> View:
