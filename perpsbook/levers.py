@@ -55,8 +55,10 @@ The two-market engine
 ---------------------
 Infrastructure levers that only exist on two markets (hedge lag, perp re-posting,
 mark-price rule, liquidation policy) are measured with :func:`venue_critical_ignition`:
-a bisection of :func:`perpsbook.twomarket.run_two_market` on the ignition USD, the smallest
-ignition after which every short is closed (liquidated, or auto-deleveraged).
+the smallest ignition (USD) after which every short is closed (liquidated, or
+auto-deleveraged), found on a grid of ignitions and refined by bisection: the full engine
+is not monotone in the ignition (a tranche taken by auto-deleveraging sends no forced
+buying, and the next one may never trigger).
 
 Liquidation sniping
 -------------------
@@ -107,6 +109,7 @@ __all__ = [
     "LeverTable",
     "SnipeResult",
     "TwoMarketLever",
+    "VenueCritical",
     "base_leverages",
     "basis_carry",
     "lever_curve",
@@ -545,7 +548,9 @@ class TwoMarketLever:
     ----------
     label : str
     critical_usd : float
-        Smallest ignition (USD) that closes every short (``inf`` if none up to ``hi``).
+        Smallest ignition (USD) that closes every short (``inf`` if none up to $5M).
+    closes_above : bool
+        Every larger ignition tried closes them too (:class:`VenueCritical`).
     amplification : float
         Forced buying over the ignition at $200,000.
     final_mark : float
@@ -554,6 +559,7 @@ class TwoMarketLever:
 
     label: str
     critical_usd: float
+    closes_above: bool
     amplification: float
     final_mark: float
 
@@ -565,49 +571,88 @@ def _all_closed(scenario: Any, usd: float) -> tuple[bool, Any]:
     return bool(closed >= total * (1.0 - 1e-9)), res
 
 
-def venue_critical_ignition(
-    scenario: Any, *, lo: float = 1_000.0, hi: float = 5_000_000.0, rtol: float = 0.005
-) -> float:
-    """Smallest ignition (USD) after which every short is closed, by bisection.
+@dataclass(frozen=True)
+class VenueCritical:
+    """The smallest ignition that closes every short on the full engine.
 
-    Measured on the full two-market engine with the scenario's venue rules (mark rule,
-    liquidation policy, ADL, re-posting...). For the configuration that has an exact
-    answer (mark = index, no arbitrage, refill or re-posting, full closes) use
-    :func:`perpsbook.theory.two_market_critical_ignition` instead.
+    Attributes
+    ----------
+    usd : float
+        Smallest ignition found (USD); ``inf`` if no grid point up to ``hi`` closes them.
+    closes_above : bool
+        Whether every larger grid point closes them too. False means the engine is not
+        monotone in the ignition here: a larger ignition can stop short (e.g. a tranche
+        taken by auto-deleveraging instead of the book sends no forced buying, so the
+        next tranche is never triggered).
+    grid : ndarray
+        The ignitions tried (USD).
+    closed : ndarray of bool
+        Which of them closed every short.
+    """
+
+    usd: float
+    closes_above: bool
+    grid: FloatArray
+    closed: npt.NDArray[np.bool_]
+
+
+def venue_critical_ignition(
+    scenario: Any,
+    *,
+    lo: float = 10_000.0,
+    hi: float = 5_000_000.0,
+    n_grid: int = 28,
+    rtol: float = 0.005,
+) -> VenueCritical:
+    """Smallest ignition (USD) after which every short is closed, on the full engine.
+
+    Measured on the two-market engine with the scenario's venue rules (mark rule,
+    liquidation policy, insurance fund, ADL, re-posting...). For the configuration that
+    has an exact answer (mark = index, no arbitrage, refill or re-posting, full closes)
+    use :func:`perpsbook.theory.two_market_critical_ignition` instead.
 
     Closed = liquidated by the engine or auto-deleveraged (``liquidated_qty + adl_qty``
-    covers the tranches' coins). Bisection assumes that a larger ignition never closes
-    fewer shorts (true in every run we made; not proven for every venue policy).
+    covers the tranches' coins). The engine need not be monotone in the ignition, so the
+    ignitions of a geometric grid from ``lo`` to ``hi`` are all run; the first that closes
+    every short is refined by bisection against the grid point below it (to ``rtol``).
 
     Parameters
     ----------
     scenario : perpsbook.scenarios.TwoMarketScenario
     lo, hi : float
-        USD bracket, 0 < lo < hi.
+        USD, 0 < lo < hi.
+    n_grid : int
+        Grid points, >= 2.
     rtol : float
         Relative width at which the bisection stops, > 0.
 
     Returns
     -------
-    float
-        USD (the upper end of the final bracket); ``inf`` if ``hi`` does not close them.
+    VenueCritical
     """
     lo = check_scalar("lo", lo, check_positive)
     hi = check_scalar("hi", hi, check_positive)
     tol = check_scalar("rtol", rtol, check_positive)
     if not lo < hi:
         raise InvalidInputError(f"lo must be below hi, got lo={lo!r}, hi={hi!r}")
-    if not _all_closed(scenario, hi)[0]:
-        return math.inf
-    if _all_closed(scenario, lo)[0]:
-        return lo
-    while hi / lo - 1.0 > tol:
-        mid = math.sqrt(lo * hi)
+    if isinstance(n_grid, bool) or not isinstance(n_grid, (int, np.integer)) or n_grid < 2:
+        raise InvalidInputError(f"n_grid must be an integer >= 2, got {n_grid!r}")
+    grid = np.geomspace(lo, hi, int(n_grid))
+    closed = np.array([_all_closed(scenario, g)[0] for g in grid])
+    if not closed.any():
+        return VenueCritical(math.inf, False, grid, closed)
+    first = int(np.argmax(closed))
+    above = bool(closed[first:].all())
+    if first == 0:
+        return VenueCritical(float(grid[0]), above, grid, closed)
+    a, b = float(grid[first - 1]), float(grid[first])
+    while b / a - 1.0 > tol:
+        mid = math.sqrt(a * b)
         if _all_closed(scenario, mid)[0]:
-            hi = mid
+            b = mid
         else:
-            lo = mid
-    return hi
+            a = mid
+    return VenueCritical(b, above, grid, closed)
 
 
 _TWO_MARKET_CASES: dict[str, dict[str, Any]] = {
@@ -644,10 +689,12 @@ def two_market_lever_table(
             if "mark" in change:
                 sc = base.with_params(mark=change["mark"])
             res = sc.run()
+            crit = venue_critical_ignition(sc)
             out.append(
                 TwoMarketLever(
                     f"{v}: {label.replace('binance, as built', 'as built')}",
-                    venue_critical_ignition(sc),
+                    crit.usd,
+                    crit.closes_above,
                     float(res.amplification),
                     float(res.final_mark),
                 )

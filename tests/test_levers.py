@@ -171,13 +171,22 @@ def test_basis_carry_follows_the_funding_formula():
 # ----------------------------------------------------------------------------- two markets
 
 
-def test_venue_critical_ignition_brackets_the_boundary():
+def test_venue_critical_ignition_finds_the_first_closing_ignition():
     sc = rocketcoin_two_market("binance")
-    crit = L.venue_critical_ignition(sc, lo=1e6, hi=4e6, rtol=0.02)
-    assert 1e6 < crit <= 4e6
-    assert L._all_closed(sc, crit)[0]
-    assert not L._all_closed(sc, crit / 1.02 / 1.001)[0]
-    assert math.isinf(L.venue_critical_ignition(sc, lo=1e3, hi=5e5))
+    crit = L.venue_critical_ignition(sc, lo=1e5, hi=1e6, n_grid=6, rtol=0.01)
+    assert crit.grid.shape == crit.closed.shape == (6,)
+    assert 1e5 < crit.usd <= 1e6
+    assert L._all_closed(sc, crit.usd)[0]
+    assert not L._all_closed(sc, crit.usd / 1.01 / 1.001)[0]
+    # every grid point below it fails
+    assert not crit.closed[crit.grid < crit.usd].any()
+    # the engine is not monotone in the ignition: a larger one can stop short
+    far = L.venue_critical_ignition(sc, lo=1e5, hi=2e6, n_grid=12)
+    assert not far.closes_above and far.closed.any() and not far.closed[-1]
+    none = L.venue_critical_ignition(sc, lo=1e4, hi=1.5e5, n_grid=3)
+    assert math.isinf(none.usd) and not none.closed.any()
+    with pytest.raises(InvalidInputError, match="n_grid"):
+        L.venue_critical_ignition(sc, n_grid=1)
 
 
 # ----------------------------------------------------------------------------- sniper
