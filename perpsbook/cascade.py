@@ -1682,10 +1682,10 @@ def run_cascade(book: OrderBook, tranches: Tranches, params: CascadeParams) -> C
         if snap.stage > params.max_stages:
             truncated = True
             break
-    return _result(book, tranches, params, tuple(records), tuple(snaps), truncated)
+    return assemble_result(book, tranches, params, tuple(records), tuple(snaps), truncated)
 
 
-def _result(
+def assemble_result(
     book: OrderBook,
     tranches: Tranches,
     params: CascadeParams,
@@ -1693,6 +1693,9 @@ def _result(
     snaps: tuple[StageSnapshot, ...],
     truncated: bool,
 ) -> CascadeResult:
+    """A :class:`CascadeResult` from the stages a run produced (records and the snapshots
+    before and after them). Used by :func:`run_cascade` and by :mod:`perpsbook.rocket`, which
+    reruns a cascade from one of its stages; not in ``__all__``: plumbing, not an API."""
     last = snaps[-1]
     ledger = last.ledger
     marks = {"spot": last.price, "perp": last.price}

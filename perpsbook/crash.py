@@ -19,13 +19,21 @@ fractions.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from perpsbook.adl import ADL_POLICIES, AdlComparison, compare_adl_policies
-from perpsbook.errors import InvalidInputError, check_count, check_fraction, check_scalar
+from perpsbook.errors import (
+    InvalidInputError,
+    check_count,
+    check_fraction,
+    check_positive,
+    check_scalar,
+    check_side,
+)
 from perpsbook.margin import ALTCOIN
 from perpsbook.population import DEFAULT_LEVERAGE, LogNormal, Pareto, sample_population
 from perpsbook.positions import Positions
@@ -191,22 +199,32 @@ class AdlCase:
     Attributes
     ----------
     side : int
-        Side of the bankrupt position (+1: a long, in a crash).
+        Side of the bankrupt position, +1 or -1 (+1: a long, in a crash).
     qty : float
-        Its size, coins.
+        Its size, coins, > 0.
     bankruptcy_price : float
-        USD per coin at which its equity is zero.
+        USD per coin at which its equity is zero, > 0.
     mark_price : float
-        USD per coin when it is closed.
+        USD per coin when it is closed, > 0.
     gap : float
         ``|mark - bankruptcy price|``, USD per coin: what each coin closed by ADL at the
         bankruptcy price recovers.
+
+    Raises
+    ------
+    InvalidSideError, InvalidInputError
+        A side other than +-1; a size or price that is not one finite number > 0.
     """
 
     side: int
     qty: float
     bankruptcy_price: float
     mark_price: float
+
+    def __post_init__(self) -> None:
+        check_side(self.side)
+        for name in ("qty", "bankruptcy_price", "mark_price"):
+            check_scalar(name, getattr(self, name), check_positive)
 
     @property
     def gap(self) -> float:
@@ -355,6 +373,11 @@ def ledger_value_text(row: dict[str, Any]) -> str:
     str
         Ranges as ``low-high`` (an en dash); fractions in percent; ratios as ``8x``.
     """
+    if not isinstance(row, Mapping):
+        raise InvalidInputError(
+            f"row must be a figure-ledger row (FigureLedger.row, a mapping), "
+            f"got {type(row).__name__}"
+        )
     try:
         lo, hi, unit = float(row["value"]), float(row["value_high"]), str(row["unit"])
     except (KeyError, TypeError, ValueError) as exc:
@@ -388,6 +411,11 @@ def ledger_window_text(row: dict[str, Any]) -> str:
     03:00 UTC'`` (an en dash), whole days ``'10 Oct 2025 - 11 Oct 2025'``, a standing rule
     ``'n/a (standing rule)'``.
     """
+    if not isinstance(row, Mapping):
+        raise InvalidInputError(
+            f"row must be a figure-ledger row (FigureLedger.row, a mapping), "
+            f"got {type(row).__name__}"
+        )
     try:
         a, b = str(row["window_start_utc"]), str(row["window_end_utc"])
     except (KeyError, TypeError) as exc:

@@ -139,7 +139,10 @@ class LiquidationLadder:
                 f"to sort"
             )
         n = prices.size
-        order = np.arange(n) if self.order is None else np.asarray(self.order)
+        try:
+            order = np.arange(n) if self.order is None else np.asarray(self.order)
+        except (TypeError, ValueError):  # ragged nested lists: numpy's own error
+            raise InvalidInputError(f"order must be {n} integers, got {self.order!r}") from None
         if order.shape != (n,) or order.dtype.kind not in "iu":
             raise InvalidInputError(f"order must be {n} integers, got {self.order!r}")
         side = None if self.position_side is None else check_side(self.position_side)

@@ -95,7 +95,7 @@ from perpsbook.hedging import HEDGE_RATIO_MAX
 from perpsbook.ladder import book_ladder, coins_for_usd, walk_cost
 from perpsbook.margin import ALTCOIN, liquidation_price
 from perpsbook.population import population_cascade
-from perpsbook.scenarios import rocketcoin, rocketcoin_two_market
+from perpsbook.scenarios import TwoMarketScenario, rocketcoin, rocketcoin_two_market
 from perpsbook.tables import text_table
 from perpsbook.theory import critical_ignition
 
@@ -262,12 +262,23 @@ def lever_inputs(setting: LeverSetting | None = None) -> LeverInputs:
     oi0 = float(np.sum(size0))
     d = _free(st, float(np.sum(sizes))) / _free(_DEFAULT, oi0)
     lev = base_leverages() * st.short_leverage
+    if not np.all(lev >= 1.0):
+        raise InvalidInputError(
+            f"short_leverage={st.short_leverage!r} gives a short a leverage of "
+            f"{float(lev.min()):.3g}x: leverage must be >= 1 (margin at most the notional); "
+            f"use short_leverage >= {1.0 / float(base_leverages().min()):.3g}"
+        )
     # Per coin (the price does not depend on the size), rounded to 1e-10 USD so that the
     # default leverages give exactly the tranches' triggers (11.000000000000002 would be
     # triggered by the $11.01 level, not the $11.00 one).
     one = np.ones_like(lev)
     lp = liquidation_price(-1, one, SHORT_ENTRY, SHORT_ENTRY / lev, _MMR)
     lp = np.round(np.asarray(lp, dtype=np.float64), 10)
+    if not np.all(np.isfinite(lp)):
+        raise InvalidInputError(
+            f"short_leverage={st.short_leverage!r} is too small: the liquidation prices "
+            f"overflow; use a multiplier of at least 1e-6"
+        )
     best = float(book.ask_prices[0])
     if not np.all(lp > best):
         raise InvalidInputError(
@@ -277,6 +288,14 @@ def lever_inputs(setting: LeverSetting | None = None) -> LeverInputs:
             f"{_max_leverage_multiplier():.3g}"
         )
     locked = float(locked_spot(float(np.sum(sizes)), st.basis_share))
+    with np.errstate(over="ignore"):
+        # the whole side's coins and USD must stay finite for every walk of the book
+        scaled_ok = bool(np.isfinite(np.sum(book.ask_sizes * d * book.ask_prices)))
+    if not scaled_ok:
+        raise InvalidInputError(
+            f"free_float={st.free_float!r} scales the book by {d!r}: its sizes overflow; "
+            f"use a smaller free_float"
+        )
     return LeverInputs(_scaled_book(book, d), lp, sizes, d, locked)
 
 
@@ -365,6 +384,10 @@ def lever_curve(
     name = _check_lever(lever)
     st = _DEFAULT if setting is None else setting
     m = np.atleast_1d(np.asarray(check_positive("multipliers", multipliers), dtype=np.float64))
+    if m.ndim != 1:
+        raise InvalidInputError(
+            f"multipliers must be a number or a 1-D array, got shape {np.shape(multipliers)}"
+        )
     values = getattr(st, name) * m
     crit = np.empty(m.size)
     final = np.empty(m.size)
@@ -630,6 +653,11 @@ def venue_critical_ignition(
     -------
     VenueCritical
     """
+    if not isinstance(scenario, TwoMarketScenario):
+        raise InvalidInputError(
+            f"scenario must be a TwoMarketScenario (perpsbook.scenarios."
+            f"rocketcoin_two_market), got {type(scenario).__name__}"
+        )
     lo = check_scalar("lo", lo, check_positive)
     hi = check_scalar("hi", hi, check_positive)
     tol = check_scalar("rtol", rtol, check_positive)
@@ -681,6 +709,10 @@ def two_market_lever_table(
     tuple of TwoMarketLever
         Labels ``"<venue>: <change>"``.
     """
+    if isinstance(venues, str) or not all(isinstance(v, str) for v in venues):
+        raise InvalidInputError(
+            f"venues must be a tuple of venue names such as ('binance',), got {venues!r}"
+        )
     out = []
     for v in venues:
         base = rocketcoin_two_market(v)
@@ -788,11 +820,19 @@ def snipe(
     from perpsbook.errors import check_nonnegative
 
     qq = np.atleast_1d(np.asarray(check_nonnegative("q", q), dtype=np.float64))
+    if qq.ndim != 1:
+        raise InvalidInputError(f"q must be a number or a 1-D array, got shape {np.shape(q)}")
     usd = check_scalar("ignitor_usd", ignitor_usd, check_positive)
     st = _DEFAULT if setting is None else setting
     inp = lever_inputs(st)
     lad = book_ladder(inp.book, 1)
     q0 = float(coins_for_usd(lad, np.array([usd]))[0])
+    room = float(inp.book.total_ask_qty) - q0
+    if not np.all(qq <= room):
+        raise InvalidInputError(
+            f"q must be at most the {max(room, 0.0):,.6g} coins left on the ask side after the "
+            f"ignitor, got a maximum of {float(np.max(qq))!r}"
+        )
     kw = {"hedge_ratio": st.hedge_ratio, "perp_passthrough": st.perp_passthrough}
     ign = np.concatenate(([q0], q0 + qq))
     res = population_cascade(inp.book, inp.liq_prices, inp.sizes, ign, **kw)

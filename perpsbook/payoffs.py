@@ -43,7 +43,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from perpsbook.errors import InvalidInputError, check_nonnegative, check_positive
+from perpsbook.errors import (
+    InvalidInputError,
+    check_nonnegative,
+    check_positive,
+    check_scalar,
+)
 from perpsbook.ledger import INSTRUMENTS, Ledger, LedgerEntries
 from perpsbook.tables import text_table
 
@@ -111,6 +116,25 @@ _FIXED = {
 OPENING_MEMO = "opened before the cascade"
 
 
+def _names(name: str, value: Any) -> list[str]:
+    """``value`` (one account name or a sequence of them) as a list of non-empty strings."""
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, (Mapping, bytes)) or not isinstance(value, Sequence | np.ndarray):
+        raise InvalidInputError(
+            f"{name} must be an account name or a sequence of them, got {type(value).__name__}"
+        )
+    out = list(value)
+    for a in out:
+        if not isinstance(a, str) or not a:
+            raise InvalidInputError(f"{name} must hold non-empty strings, got {a!r}")
+    return out
+
+
+def _tol(tol: Any) -> float:
+    return check_scalar("tol", tol, check_nonnegative)
+
+
 def _is_position(name: str) -> bool:
     return name in ("shorts", "longs") or name.startswith(("short:", "long:", "trader:"))
 
@@ -136,6 +160,10 @@ def account_role(account: str, entries: LedgerEntries | None = None) -> str:
     """
     if not isinstance(account, str) or not account:
         raise InvalidInputError(f"account must be a non-empty string, got {account!r}")
+    if entries is not None and not isinstance(entries, LedgerEntries):
+        raise InvalidInputError(
+            f"entries must be a LedgerEntries or None, got {type(entries).__name__}"
+        )
     if account in _FIXED:
         return _FIXED[account]
     if not _is_position(account):
@@ -209,16 +237,28 @@ def with_openings(
     """
     if not isinstance(entries, LedgerEntries):
         raise InvalidInputError(f"entries must be a LedgerEntries, got {type(entries).__name__}")
-    names = [accounts] if isinstance(accounts, str) else list(accounts)
+    names = _names("accounts", accounts)
     n = len(names)
-    sd = np.asarray(side)
+    try:
+        sd = np.asarray(side)
+    except (TypeError, ValueError):  # ragged nested lists
+        sd = np.asarray(None)
     if sd.shape == ():
         sd = np.full(n, sd)
-    if sd.shape != (n,) or not np.all(np.isin(sd, (-1, 1))):
+    if (
+        sd.shape != (n,)
+        or sd.dtype.kind not in "iuf"
+        or isinstance(side, (bool, np.bool_))
+        or not np.all(np.isin(sd, (-1, 1)))
+    ):
         raise InvalidInputError(f"side must be +1 or -1 for each of the {n} accounts, got {side!r}")
-    q = np.broadcast_to(np.asarray(check_positive("size", size), dtype=np.float64), (n,))
-    p = np.broadcast_to(np.asarray(check_positive("entry_price", entry_price), dtype=float), (n,))
-    cps = [counterparty] * n if isinstance(counterparty, str) else list(counterparty)
+    q = _per_account("size", size, n)
+    p = _per_account("entry_price", entry_price, n)
+    cps = (
+        [counterparty] * n
+        if isinstance(counterparty, str)
+        else _names("counterparty", counterparty)
+    )
     if len(cps) != n:
         raise InvalidInputError(f"counterparty must be one name or {n} names, got {len(cps)}")
     led = Ledger(dict.fromkeys((*entries.accounts, *names, *cps)))
@@ -242,6 +282,16 @@ def with_openings(
         amount=np.concatenate([opened.amount, entries.amount]),
         memo=(*opened.memo, *entries.memo),
     )
+
+
+def _per_account(name: str, value: Any, n: int) -> np.ndarray:
+    """``value`` (> 0) as one float per account: one value, or exactly ``n`` of them."""
+    x = np.asarray(check_positive(name, value), dtype=np.float64)
+    if x.shape not in ((), (n,), (1,)):
+        raise InvalidInputError(
+            f"{name} must be one value or one per account ({n}), got shape {x.shape}"
+        )
+    return np.broadcast_to(x, (n,))
 
 
 def _mark(name: str, price: Any) -> float:
@@ -304,7 +354,9 @@ def pnl_curves(
     p = np.atleast_1d(np.asarray(check_positive("prices", prices), dtype=np.float64))
     if p.ndim != 1:
         raise InvalidInputError(f"prices must be 1-D, got shape {p.shape}")
-    b = float(check_nonnegative("1 + basis", 1.0 + float(basis))) - 1.0
+    b = check_scalar("basis", basis)
+    if b < -1.0:
+        raise InvalidInputError(f"basis must be >= -1 (a perp mark >= 0), got {basis!r}")
     mat = entries._balance_matrix()  # (A, 3): USD, spot, perp
     values = mat[:, 0] + np.outer(p, mat[:, 1]) + np.outer(p * (1.0 + b), mat[:, 2])
     return entries.accounts, values
@@ -356,11 +408,13 @@ class ZeroSum:
 
     def winners(self, tol: float = 0.5) -> dict[str, float]:
         """Roles up by more than ``tol`` USD, largest gain first."""
+        tol = _tol(tol)
         pairs = sorted(((v, r) for r, v in self.pnl().items() if v > tol), reverse=True)
         return {r: v for v, r in pairs}
 
     def losers(self, tol: float = 0.5) -> dict[str, float]:
         """Roles down by more than ``tol`` USD, largest loss first."""
+        tol = _tol(tol)
         pairs = sorted((v, r) for r, v in self.pnl().items() if v < -tol)
         return {r: v for v, r in pairs}
 
@@ -373,6 +427,8 @@ class ZeroSum:
 
         The ``opened before`` row is left out when it is flat (it always counts in TOTAL).
         """
+        if title is not None and not isinstance(title, str):
+            raise InvalidInputError(f"title must be a string or None, got {type(title).__name__}")
         rows: list[list[Any]] = [
             [r, u, s, c, v]
             for r, u, s, c, v in zip(
@@ -425,7 +481,16 @@ def zero_sum(
     values = marked_pnl(entries, spot_price, perp_price)
     ps = float(spot_price)
     pp = ps if perp_price is None else float(perp_price)
+    if roles is not None and not isinstance(roles, Mapping):
+        raise InvalidInputError(
+            f"roles must be a mapping account -> role or None, got {type(roles).__name__}"
+        )
     over = {} if roles is None else dict(roles)
+    for k, v in over.items():
+        if not isinstance(k, str) or not isinstance(v, str) or not v:
+            raise InvalidInputError(
+                f"roles must map account names to non-empty role names, got {k!r}: {v!r}"
+            )
     role_of = [over.get(a) or account_role(a, entries) for a in entries.accounts]
     extra = [r for r in dict.fromkeys(role_of) if r not in ROLES]
     present = [r for r in ROLES if r in role_of] + extra
@@ -488,6 +553,7 @@ def cascade_zero_sum(
 
     if not isinstance(result, CascadeResult):
         raise InvalidInputError(f"result must be a CascadeResult, got {type(result).__name__}")
+    entry_price = _mark("entry_price", entry_price)
     side = result.tranches.side
     trader, adl = ("shorts", "adl_longs") if side == -1 else ("longs", "adl_shorts")
     # The ADL'd traders held part of the other side: their share of the opening is theirs.
@@ -702,7 +768,10 @@ def roles_table(
     """
     if not isinstance(ledgers, Mapping) or not ledgers:
         raise InvalidInputError("ledgers must be a non-empty mapping name -> ZeroSum")
-    if column not in ("value", "usd", "funding"):
+    tol = _tol(tol)
+    if title is not None and not isinstance(title, str):
+        raise InvalidInputError(f"title must be a string or None, got {type(title).__name__}")
+    if not isinstance(column, str) or column not in ("value", "usd", "funding"):
         raise InvalidInputError(
             f"column must be one of ('value', 'usd', 'funding'), got {column!r}"
         )

@@ -9,7 +9,7 @@ cascade settles. Stages ``0 .. k-1`` are kept as they were.
 
 What a change does to the snapshot (everything else is carried over unchanged)
 --------------------------------------------------------------------------------
-``tranche_scale`` (> 0, dimensionless)
+``tranche_scale`` (in [1e-6, 1e6], dimensionless)
     Multiplies the size of every short not yet liquidated. One ladder: the tranches'
     coins. Two markets: each open short's coins; its margin is solved again
     (:func:`perpsbook.twomarket.positions_at_triggers`) so that its liquidation price
@@ -17,7 +17,7 @@ What a change does to the snapshot (everything else is carried over unchanged)
 ``hedge_ratio`` (coins per coin, [0, 2]), ``lag`` (stages)
     The market maker's from this stage on. Two markets: hedges already queued keep
     their due stage; with a shorter lag those due beyond it fall due at the new lag.
-``spot_depth``, ``perp_depth`` (> 0, dimensionless)
+``spot_depth``, ``perp_depth`` (in [1e-6, 1e6], dimensionless)
     Multiply every resting size of the spot (perp) book, and of what refill restores
     towards. The one-ladder model has one book: ``spot_depth`` scales it and
     ``perp_depth`` is refused.
@@ -50,8 +50,8 @@ from perpsbook.cascade import (
     is_settled,
     run_stage,
 )
-from perpsbook.cascade import _result as _one_ladder_result
-from perpsbook.errors import InvalidInputError, check_positive
+from perpsbook.cascade import assemble_result as _one_ladder_result
+from perpsbook.errors import InvalidInputError, check_count, check_positive, check_scalar
 from perpsbook.liquidation import LiquidationConfig
 from perpsbook.margin import venue_by_name
 from perpsbook.markets import MarkRule
@@ -64,7 +64,7 @@ from perpsbook.twomarket import (
     positions_at_triggers,
     run_two_market_stage,
 )
-from perpsbook.twomarket import _result as _two_market_result
+from perpsbook.twomarket import assemble_two_market_result as _two_market_result
 
 __all__ = [
     "ONE_LADDER_CHANGES",
@@ -111,10 +111,19 @@ def _check_stage(result: Any, stage: Any) -> int:
     return int(stage)
 
 
+# A scale multiplies sizes and divides nothing by more than this: factors outside
+# [1e-6, 1e6] turn a book or a ladder into one that overflows or holds dust.
+_SCALE_RANGE = (1e-6, 1e6)
+
+
 def _scale(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise InvalidInputError(f"{name} must be a number > 0, got {value!r}")
-    return float(check_positive(name, float(value)))
+    x = check_scalar(name, value, check_positive)
+    lo, hi = _SCALE_RANGE
+    if not lo <= x <= hi:
+        raise InvalidInputError(f"{name} must be in [{lo:g}, {hi:g}], got {value!r}")
+    return x
 
 
 def _scaled_book(book: OrderBook, factor: float) -> OrderBook:
@@ -269,7 +278,9 @@ def rerun_from(
     -------
     CascadeResult or TwoMarketResult
         Of the same kind: records ``0 .. stage-1`` as before, then the recomputed ones;
-        its ``params`` (and ``tranches``) are the changed ones.
+        its ``params`` (and ``tranches``) are the changed ones. One ladder: a record's
+        prices are NaN where the stage has none (as in
+        :class:`perpsbook.cascade.StageRecord`).
 
     Examples
     --------
@@ -413,6 +424,10 @@ def stage_table(result: CascadeResult | TwoMarketResult, start: int = 0) -> str:
     liquidated), ``perp $M`` (forced perp buying, million USD), ``spot $M`` (spot buying:
     the ignition in stage 0, hedges and arbitrage after it, million USD)."""
     v = stage_view(result)
+    n = int(v["stage"].size)
+    start = check_count("start", start, 0)
+    if start > n:
+        raise InvalidInputError(f"start must be an integer in [0, {n}], got {start!r}")
     rows = []
     for k in v["stage"]:
         label = "ignition" if k == 0 else str(k)
@@ -484,6 +499,8 @@ def ignition_threshold(
         USD, ``0 < lo < hi``; ``run(lo)`` must liquidate nothing and ``run(hi)`` something.
     tol : float
         Width of the final bracket, USD, > 0.
+    max_iter : int
+        Most bisection steps, >= 1.
 
     Returns
     -------
@@ -497,14 +514,24 @@ def ignition_threshold(
     InvalidInputError
         Bad bracket (the ends do not straddle the threshold) or bad numbers.
     """
-    lo = float(check_positive("lo", lo))
-    hi = float(check_positive("hi", hi))
-    tol = float(check_positive("tol", tol))
+    if not callable(run):
+        raise InvalidInputError(
+            f"run must be a function ignition_usd -> CascadeResult or TwoMarketResult, "
+            f"got {type(run).__name__}"
+        )
+    lo = check_scalar("lo", lo, check_positive)
+    hi = check_scalar("hi", hi, check_positive)
+    tol = check_scalar("tol", tol, check_positive)
+    max_iter = check_count("max_iter", max_iter, 1)
     if not lo < hi:
         raise InvalidInputError(f"lo must be below hi, got lo={lo!r}, hi={hi!r}")
 
     def fires(x: float) -> bool:
         r = run(x)
+        if not isinstance(r, (CascadeResult, TwoMarketResult)):
+            raise InvalidInputError(
+                f"run must return a CascadeResult or a TwoMarketResult, got {type(r).__name__}"
+            )
         qty = r.total_liquidated_qty if isinstance(r, CascadeResult) else r.liquidated_qty
         return qty > 0
 

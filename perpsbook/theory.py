@@ -662,6 +662,10 @@ def hedge_generations(max_stages: Any, lag: Any) -> Any:
     return int(out) if out.ndim == 0 else out
 
 
+_FLAT_MAX_POSITIONS = 10_000_000
+"""Most shorts :func:`flat_market` builds (span * price / tick levels x positions per tick)."""
+
+
 def flat_market(
     *,
     price: float = 100.0,
@@ -695,7 +699,7 @@ def flat_market(
     span : float
         Height of the ask side as a fraction of ``price``, in (0, 1].
     positions_per_tick : int
-        >= 1.
+        >= 1; ``span * price / tick * positions_per_tick`` must be <= 10 million.
 
     Returns
     -------
@@ -712,11 +716,25 @@ def flat_market(
     sp = check_scalar("span", span, check_positive)
     if sp > 1:
         raise InvalidInputError(f"span must be in (0, 1], got {span!r}")
-    if not isinstance(positions_per_tick, (int, np.integer)) or positions_per_tick < 1:
+    if (
+        isinstance(positions_per_tick, (bool, np.bool_))
+        or not isinstance(positions_per_tick, (int, np.integer))
+        or positions_per_tick < 1
+    ):
         raise InvalidInputError(
             f"positions_per_tick must be an integer >= 1, got {positions_per_tick!r}"
         )
-    n_levels = max(round(sp * p / t), 2)
+    # levels x positions bounds the arrays' memory (a subnormal tick would ask for inf)
+    levels = sp * p / t
+    if positions_per_tick > _FLAT_MAX_POSITIONS or not (
+        levels * int(positions_per_tick) <= _FLAT_MAX_POSITIONS
+    ):
+        raise InvalidInputError(
+            f"span * price / tick * positions_per_tick must be <= {_FLAT_MAX_POSITIONS:,}, "
+            f"got span={span!r}, price={price!r}, tick={tick!r}, "
+            f"positions_per_tick={positions_per_tick!r}"
+        )
+    n_levels = max(round(levels), 2)
     book = OrderBook.flat_ladder(p, t, d * t, n_levels)
     step = t / positions_per_tick
     n = int(0.9 * n_levels * positions_per_tick)

@@ -1650,7 +1650,7 @@ def run_two_market(
         if snap.stage > params.max_stages:
             truncated = True
             break
-    return _result(params, tuple(records), tuple(snaps), truncated)
+    return assemble_two_market_result(params, tuple(records), tuple(snaps), truncated)
 
 
 def _left_open(snap: TwoMarketSnapshot, params: TwoMarketParams) -> float:
@@ -1664,12 +1664,15 @@ def _left_open(snap: TwoMarketSnapshot, params: TwoMarketParams) -> float:
     return open_qty + abs(snap.mm.pending_total)
 
 
-def _result(
+def assemble_two_market_result(
     params: TwoMarketParams,
     records: tuple[TwoMarketRecord, ...],
     snaps: tuple[TwoMarketSnapshot, ...],
     truncated: bool,
 ) -> TwoMarketResult:
+    """A :class:`TwoMarketResult` from the stages a run produced (records and the
+    snapshots before and after them). Used by :func:`run_two_market` and by
+    :mod:`perpsbook.rocket`; not in ``__all__``: plumbing, not an API."""
     first, last = snaps[0], snaps[-1]
     t = last.totals
     led = last.ledger

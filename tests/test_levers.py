@@ -146,7 +146,14 @@ def test_lever_curve_matches_outcomes():
         (lambda: L.snipe(-1.0), "q"),
         (lambda: L.snipe(1.0, ignitor_usd=0.0), "ignitor_usd"),
         (lambda: L.basis_carry(0.001, interval_hours=0.0), "interval_hours"),
-        (lambda: L.venue_critical_ignition(None, lo=5.0, hi=1.0), "lo"),
+        (lambda: L.venue_critical_ignition(None), "scenario"),
+        (lambda: L.venue_critical_ignition(rocketcoin_two_market(), lo=5.0, hi=1.0), "lo"),
+        (lambda: L.two_market_lever_table("binance"), "venues"),
+        (lambda: L.snipe([[1.0, 2.0]]), "q"),
+        (lambda: L.snipe(1e300), "q"),
+        (lambda: L.lever_curve("free_float", [[1.0]]), "multipliers"),
+        (lambda: L.lever_inputs(LeverSetting(free_float=1e308)), "free_float"),
+        (lambda: L.lever_inputs(LeverSetting(short_leverage=1e-300)), "short_leverage"),
     ],
 )
 def test_bad_input_is_a_clear_error(call, match):
