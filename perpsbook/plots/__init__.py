@@ -16,6 +16,7 @@ One module per topic, every public name re-exported here (chapters write
 :mod:`perpsbook.plots.crash`            the mirror image, October 2025 bars, ADL policies
 :mod:`perpsbook.plots.theory`           branching ratio, multiplier, phase diagrams
 :mod:`perpsbook.plots.rocket`           the rocket stage by stage in both models, variants
+:mod:`perpsbook.plots.levers`           timing, location, people: levers, sniping
 ======================================  ===================================================
 
 Every figure function is pure: it takes data as arguments, returns a
@@ -55,6 +56,13 @@ from perpsbook.plots.hedging_funding import (
     hedge_impact_figure,
     hedge_lag_figure,
     mm_pnl_figure,
+)
+from perpsbook.plots.levers import (
+    lever_curves_figure,
+    lever_ranking_figure,
+    sniper_figure,
+    two_market_levers_figure,
+    two_market_path_figure,
 )
 from perpsbook.plots.margin import (
     VENUE_COLORS,
@@ -132,6 +140,8 @@ __all__ = [
     "hedge_lag_figure",
     "ignition_cliff_figure",
     "ignition_response_figure",
+    "lever_curves_figure",
+    "lever_ranking_figure",
     "liquidation_vs_leverage_figure",
     "maintenance_schedule_figure",
     "mirror_figure",
@@ -148,7 +158,10 @@ __all__ = [
     "rocket_models_figure",
     "rocket_overview_figure",
     "rocket_stages_figure",
+    "sniper_figure",
     "symbol_color",
+    "two_market_levers_figure",
+    "two_market_path_figure",
     "usd_formatter",
     "use_style",
     "variants_figure",

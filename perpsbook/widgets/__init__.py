@@ -16,6 +16,7 @@ figure and a text), and every panel ``x_explorer`` has a twin ``x_explorer_twin(
 :mod:`perpsbook.widgets.crash`            the RocketCoin crash, ADL policies on it
 :mod:`perpsbook.widgets.theory`           branching ratio and critical ignition
 :mod:`perpsbook.widgets.rocket`           rerun any stage of the rocket, its stage player
+:mod:`perpsbook.widgets.levers`           timing, location, people: levers, venues, sniper
 ========================================  ======================================================
 
 :mod:`perpsbook.widgets.fastagg` holds the Agg canvas that caches text bitmaps.
@@ -47,6 +48,14 @@ from perpsbook.widgets.data import (
     funding_explorer_twin,
 )
 from perpsbook.widgets.hedging_funding import hedge_explorer, hedge_explorer_twin
+from perpsbook.widgets.levers import (
+    infrastructure_explorer,
+    infrastructure_explorer_twin,
+    lever_explorer,
+    lever_explorer_twin,
+    sniper_explorer,
+    sniper_explorer_twin,
+)
 from perpsbook.widgets.margin import liquidation_calculator, liquidation_calculator_twin
 from perpsbook.widgets.panel import KeptFigure, Panel, check_choice, check_range, figure_png
 from perpsbook.widgets.rocket import (
@@ -82,6 +91,10 @@ __all__ = [
     "funding_explorer_twin",
     "hedge_explorer",
     "hedge_explorer_twin",
+    "infrastructure_explorer",
+    "infrastructure_explorer_twin",
+    "lever_explorer",
+    "lever_explorer_twin",
     "liquidation_calculator",
     "liquidation_calculator_twin",
     "order_book_explorer",
@@ -91,6 +104,8 @@ __all__ = [
     "rocket_stage_explorer",
     "rocket_stage_explorer_twin",
     "rocket_stage_player",
+    "sniper_explorer",
+    "sniper_explorer_twin",
     "stage_player",
     "static_twin",
     "venue_liquidation_table",
