@@ -27,6 +27,8 @@ The package behind the perpsbook interactive textbook. One module per idea:
                               :func:`~perpsbook.scenarios.rocketcoin`
 :mod:`perpsbook.rocket`       rerun any stage of either cascade with changed inputs;
                               per-stage views
+:mod:`perpsbook.levers`       the article's reasons as levers on the model: critical
+                              ignition per lever, elasticities, the sniper
 :mod:`perpsbook.crash`        the crash chapter's helpers: mirror pairs, ADL cases, the
                               figure ledger as text
 :mod:`perpsbook.data`         loaders for the shipped Binance data snapshots
@@ -34,9 +36,6 @@ The package behind the perpsbook interactive textbook. One module per idea:
 :mod:`perpsbook.plots`        the book's figures (import the package directly)
 :mod:`perpsbook.widgets`      the book's ipywidgets panels (import the package directly)
 ============================  ================================================================
-
-.. The row for perpsbook.levers (chapter 8, the levers that damp a cascade) goes after
-   perpsbook.rocket; its names are imported and listed in __all__ where marked below.
 
 The names a chapter calls are re-exported here (``perpsbook.__all__``); helpers that only
 feed them (the input checks of :mod:`perpsbook.errors`, the ladder building blocks, most
@@ -98,6 +97,17 @@ from perpsbook.funding import (
 )
 from perpsbook.hedging import MarketMaker, MarketMakerState
 from perpsbook.ledger import Ledger
+from perpsbook.levers import (
+    LeverSetting,
+    LeverTable,
+    basis_carry,
+    lever_curve,
+    lever_outcome,
+    lever_table,
+    snipe,
+    two_market_lever_table,
+    venue_critical_ignition,
+)
 from perpsbook.liquidation import LiquidationConfig, LiquidationResult, adl_ranking, liquidate
 from perpsbook.margin import (
     ALTCOIN,
@@ -115,8 +125,6 @@ from perpsbook.margin import (
     margin_ratio,
     venue_by_name,
 )
-
-# perpsbook.levers (chapter 8): the lead adds `from perpsbook.levers import (...)` here.
 from perpsbook.markets import (
     MarkRule,
     MarkState,
@@ -200,6 +208,8 @@ __all__ = [
     "InvalidInputError",
     "InvalidSideError",
     "Ledger",
+    "LeverSetting",
+    "LeverTable",
     "LeverageError",
     "LiquidationConfig",
     "LiquidationResult",
@@ -232,6 +242,7 @@ __all__ = [
     "adl_ranking",
     "adl_scores",
     "bankruptcy_price",
+    "basis_carry",
     "basis_trade_pnl",
     "binance_mark",
     "book_quotes",
@@ -258,6 +269,9 @@ __all__ = [
     "is_two_market_settled",
     "ledger_value_text",
     "ledger_window_text",
+    "lever_curve",
+    "lever_outcome",
+    "lever_table",
     "liquidate",
     "liquidation_price",
     "liquidation_price_tiered",
@@ -286,17 +300,19 @@ __all__ = [
     "run_two_market_stage",
     "sample_population",
     "small_shock_multiplier",
+    "snipe",
     "spot_passthrough",
     "sweep",
     "symmetry_rows",
     "truncated_multiplier",
     "two_market_branching_ratio",
     "two_market_critical_ignition",
+    "two_market_lever_table",
     "two_market_population",
     "two_market_zero_sum",
     "unwind_value",
     "venue_by_name",
+    "venue_critical_ignition",
     "with_openings",
     "zero_sum",
-    # perpsbook.levers (chapter 8): the lead adds its names here.
 ]

@@ -52,6 +52,7 @@ from perpsbook import errors as _errors
 from perpsbook import funding as _funding
 from perpsbook import hedging as _hedging
 from perpsbook import ledger as _ledger
+from perpsbook import levers as _levers
 from perpsbook import liquidation as _liquidation
 from perpsbook import margin as _margin
 from perpsbook import markets as _markets
@@ -674,6 +675,28 @@ SPECS: list[Spec] = [
     Spec("short_triggers", _rocket.short_triggers, (TWO_RUN,)),
     Spec("stage_table", _rocket.stage_table, (ONE_RUN,), {"start": 1}),
     Spec("trades_table", _rocket.trades_table, (TWO_RUN, 1)),
+    # levers (chapter 8)
+    Spec("LeverSetting", _levers.LeverSetting, (), {"free_float": 1_000_000.0}),
+    Spec("lever_inputs", _levers.lever_inputs, (_levers.LeverSetting(),)),
+    Spec("lever_outcome", _levers.lever_outcome, (_levers.LeverSetting(),)),
+    Spec("lever_curve", _levers.lever_curve, ("free_float", [0.9, 1.0, 1.1])),
+    Spec("lever_table", _levers.lever_table, (0.1,)),
+    Spec("basis_carry", _levers.basis_carry, (0.001,), {"interval_hours": 8.0}),
+    Spec("snipe", _levers.snipe, ([100.0, 1000.0],), {"ignitor_usd": 150_000.0}),
+    Spec("base_leverages", _levers.base_leverages, ()),
+    Spec(
+        "venue_critical_ignition",
+        lambda *a, **k: _levers.venue_critical_ignition(*a, **k),
+        (pb.rocketcoin_two_market("bybit", max_stages=6),),
+        {"lo": 150_000.0, "hi": 250_000.0, "n_grid": 3, "rtol": 0.05},
+    ),
+    Spec(
+        "two_market_lever_table",
+        _levers.two_market_lever_table,
+        (),
+        {"venues": ("bybit",)},
+        only=("venues",),
+    ),
     Spec(
         "ignition_threshold",
         _rocket.ignition_threshold,
@@ -797,6 +820,7 @@ RESULT_TYPES = {
     "HedgePath",
     "HedgeStep",
     "LedgerEntries",
+    "LeverTable",
     "LiquidationEvents",
     "LiquidationResult",
     "PopulationResult",
@@ -920,6 +944,7 @@ def test_specs_cover_the_public_namespace():
         _population,
         _positions,
         _rocket,
+        _levers,
         _scenarios,
         _theory,
     ):
