@@ -128,6 +128,14 @@ def main(argv: list[str] | None = None) -> int:
         "order_book_explorer": lambda: widgets.order_book_explorer(),
         "liquidation_calculator": lambda: widgets.liquidation_calculator(),
         "rocket_explorer": lambda: widgets.rocket_explorer(),
+        "rocket_stage_explorer": lambda: widgets.rocket_stage_explorer(),
+        "branching_explorer": lambda: widgets.branching_explorer(),
+        "lever_explorer": lambda: widgets.lever_explorer(),
+        "infrastructure_explorer": lambda: widgets.infrastructure_explorer(),
+        "sniper_explorer": lambda: widgets.sniper_explorer(),
+        "zero_sum_explorer": lambda: widgets.zero_sum_explorer(),
+        "adl_explorer": lambda: widgets.adl_explorer(),
+        "crash_explorer": lambda: widgets.crash_explorer(),
     }
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     print(f"{'panel':<24}{'control':<22}{'median ms':>10}{'p90 ms':>9}{'cpu ms':>8}{'n':>4}")
