@@ -81,7 +81,9 @@ import numpy.typing as npt
 from perpsbook.book import OrderBook
 from perpsbook.errors import (
     InvalidInputError,
+    check_count,
     check_fraction,
+    check_nonnegative,
     check_positive,
     check_scalar,
 )
@@ -95,7 +97,12 @@ from perpsbook.hedging import HEDGE_RATIO_MAX
 from perpsbook.ladder import book_ladder, coins_for_usd, walk_cost
 from perpsbook.margin import ALTCOIN, liquidation_price
 from perpsbook.population import population_cascade
-from perpsbook.scenarios import TwoMarketScenario, rocketcoin, rocketcoin_two_market
+from perpsbook.scenarios import (
+    TWO_MARKET_VENUES,
+    TwoMarketScenario,
+    rocketcoin,
+    rocketcoin_two_market,
+)
 from perpsbook.tables import text_table
 from perpsbook.theory import critical_ignition
 
@@ -192,6 +199,18 @@ class LeverSetting:
 _DEFAULT = LeverSetting()
 
 
+def _setting(setting: Any) -> LeverSetting:
+    """``setting`` checked: a :class:`LeverSetting`, or None for the default."""
+    if setting is None:
+        return _DEFAULT
+    if not isinstance(setting, LeverSetting):
+        raise InvalidInputError(
+            f"setting must be a perpsbook.levers.LeverSetting or None (RocketCoin as told), "
+            f"got {setting!r} ({type(setting).__name__})"
+        )
+    return setting
+
+
 def _base() -> tuple[OrderBook, FloatArray, FloatArray]:
     s = rocketcoin()
     return s.book, np.asarray(s.tranches.trigger_price), np.asarray(s.tranches.size)
@@ -254,9 +273,7 @@ def lever_inputs(setting: LeverSetting | None = None) -> LeverInputs:
         A setting whose basis hedges lock the whole float, or a leverage so high that a
         short would already be liquidated at the best ask ($10.00).
     """
-    st = _DEFAULT if setting is None else setting
-    if not isinstance(st, LeverSetting):
-        raise InvalidInputError(f"setting must be a LeverSetting, got {type(st).__name__}")
+    st = _setting(setting)
     book, _, size0 = _base()
     sizes = size0 * st.short_interest
     oi0 = float(np.sum(size0))
@@ -338,7 +355,7 @@ class LeverOutcome:
 
 def lever_outcome(setting: LeverSetting | None = None) -> LeverOutcome:
     """Critical ignition and the cascade at ``ignition_usd`` for one setting (exact)."""
-    st = _DEFAULT if setting is None else setting
+    st = _setting(setting)
     inp = lever_inputs(st)
     kw = {"hedge_ratio": st.hedge_ratio, "perp_passthrough": st.perp_passthrough}
     ci = critical_ignition(inp.book, inp.liq_prices, inp.sizes, **kw)
@@ -357,7 +374,7 @@ def lever_outcome(setting: LeverSetting | None = None) -> LeverOutcome:
 
 
 def _check_lever(lever: Any) -> str:
-    if lever not in LEVERS:
+    if not isinstance(lever, str) or lever not in LEVERS:
         raise InvalidInputError(f"lever must be one of {list(LEVERS)}, got {lever!r}")
     return lever
 
@@ -382,7 +399,7 @@ def lever_curve(
         The lever's values (its unit), USD, USD per coin; shape of ``multipliers``.
     """
     name = _check_lever(lever)
-    st = _DEFAULT if setting is None else setting
+    st = _setting(setting)
     m = np.atleast_1d(np.asarray(check_positive("multipliers", multipliers), dtype=np.float64))
     if m.ndim != 1:
         raise InvalidInputError(
@@ -479,6 +496,9 @@ def _elasticity(c0: float, c1: float | None, factor: float) -> float | None:
     return math.log(c1 / c0) / math.log(factor)
 
 
+_STEP_MIN = 1e-6
+
+
 def lever_table(step: float = 0.10, setting: LeverSetting | None = None) -> LeverTable:
     """Which lever matters most: the critical ignition's elasticity to each lever.
 
@@ -489,7 +509,8 @@ def lever_table(step: float = 0.10, setting: LeverSetting | None = None) -> Leve
     Parameters
     ----------
     step : float, default 0.1
-        Relative change, in (0, 0.9].
+        Relative change, in [1e-6, 0.9] (a smaller step would measure the rounding of
+        ``1 + step``, not the ladder).
     setting : LeverSetting, optional
 
     Returns
@@ -498,9 +519,9 @@ def lever_table(step: float = 0.10, setting: LeverSetting | None = None) -> Leve
         ``lever_table().text()`` prints it.
     """
     s = check_scalar("step", step, check_positive)
-    if not s <= 0.9:
-        raise InvalidInputError(f"step must be in (0, 0.9], got {step!r}")
-    st = _DEFAULT if setting is None else setting
+    if not _STEP_MIN <= s <= 0.9:
+        raise InvalidInputError(f"step must be in [{_STEP_MIN:g}, 0.9], got {step!r}")
+    st = _setting(setting)
     c0 = lever_outcome(st).critical_usd
     rows = []
     for name, (label, unit, reason) in LEVERS.items():
@@ -547,6 +568,7 @@ def basis_carry(premium: Any, *, interval_hours: float = 8.0) -> Any:
     premium : float or array
         Average premium index over an interval, fraction (0.001 = 0.1 %).
     interval_hours : float, default 8
+        Hours between funding payments, in [1/60, 8760] (a minute to a year).
 
     Returns
     -------
@@ -554,6 +576,10 @@ def basis_carry(premium: Any, *, interval_hours: float = 8.0) -> Any:
         Funding received per year per USD of notional (0.1 = 10 % a year).
     """
     h = check_scalar("interval_hours", interval_hours, check_positive)
+    if not 1.0 / 60.0 <= h <= 24.0 * 365.0:
+        raise InvalidInputError(
+            f"interval_hours must be in [1/60, 8760] (a minute to a year), got {interval_hours!r}"
+        )
     rate = funding_rate(
         premium, interest_rate=INTEREST_RATE_8H, cap=OTHERS_FUNDING_CAP, interval_hours=h
     )
@@ -619,6 +645,9 @@ class VenueCritical:
     closed: npt.NDArray[np.bool_]
 
 
+_GRID_MAX = 1000
+
+
 def venue_critical_ignition(
     scenario: Any,
     *,
@@ -645,9 +674,11 @@ def venue_critical_ignition(
     lo, hi : float
         USD, 0 < lo < hi.
     n_grid : int
-        Grid points, >= 2.
+        Grid points, 2 .. 1000 (each one runs the whole engine).
     rtol : float
-        Relative width at which the bisection stops, > 0.
+        Relative width at which the bisection stops, in [1e-9, 1).
+
+    ``usd`` is ``inf`` when no grid point up to ``hi`` closes every short.
 
     Returns
     -------
@@ -661,11 +692,17 @@ def venue_critical_ignition(
     lo = check_scalar("lo", lo, check_positive)
     hi = check_scalar("hi", hi, check_positive)
     tol = check_scalar("rtol", rtol, check_positive)
+    if not 1e-9 <= tol < 1.0:
+        raise InvalidInputError(f"rtol must be in [1e-9, 1), got {rtol!r}")
     if not lo < hi:
         raise InvalidInputError(f"lo must be below hi, got lo={lo!r}, hi={hi!r}")
-    if isinstance(n_grid, bool) or not isinstance(n_grid, (int, np.integer)) or n_grid < 2:
-        raise InvalidInputError(f"n_grid must be an integer >= 2, got {n_grid!r}")
-    grid = np.geomspace(lo, hi, int(n_grid))
+    n = check_count("n_grid", n_grid, 2)
+    if n > _GRID_MAX:
+        raise InvalidInputError(
+            f"n_grid must be an integer in [2, {_GRID_MAX}] (each point runs the engine), "
+            f"got {n_grid!r}"
+        )
+    grid = np.geomspace(lo, hi, n)
     closed = np.array([_all_closed(scenario, g)[0] for g in grid])
     if not closed.any():
         return VenueCritical(math.inf, False, grid, closed)
@@ -704,14 +741,25 @@ def two_market_lever_table(
     replaced by the index. Each is measured by its critical ignition
     (:func:`venue_critical_ignition`) and by the amplification and mark at $200,000.
 
+    Parameters
+    ----------
+    venues : tuple or list of str
+        Names from :data:`perpsbook.scenarios.TWO_MARKET_VENUES`.
+
     Returns
     -------
     tuple of TwoMarketLever
         Labels ``"<venue>: <change>"``.
     """
-    if isinstance(venues, str) or not all(isinstance(v, str) for v in venues):
+    ok = (
+        isinstance(venues, (tuple, list))
+        and len(venues) > 0
+        and all(isinstance(v, str) and v.strip().lower() in TWO_MARKET_VENUES for v in venues)
+    )
+    if not ok:
         raise InvalidInputError(
-            f"venues must be a tuple of venue names such as ('binance',), got {venues!r}"
+            f"venues must be a non-empty tuple or list of venue names from "
+            f"{TWO_MARKET_VENUES}, such as ('binance',), got {venues!r}"
         )
     out = []
     for v in venues:
@@ -816,14 +864,14 @@ def snipe(
     Returns
     -------
     SnipeResult
+        ``break_even_q`` is ``inf`` when no ``q > 0`` of the grid breaks even (``q = 0``
+        alone, or every size too small to pay for its entry).
     """
-    from perpsbook.errors import check_nonnegative
-
     qq = np.atleast_1d(np.asarray(check_nonnegative("q", q), dtype=np.float64))
     if qq.ndim != 1:
         raise InvalidInputError(f"q must be a number or a 1-D array, got shape {np.shape(q)}")
     usd = check_scalar("ignitor_usd", ignitor_usd, check_positive)
-    st = _DEFAULT if setting is None else setting
+    st = _setting(setting)
     inp = lever_inputs(st)
     lad = book_ladder(inp.book, 1)
     q0 = float(coins_for_usd(lad, np.array([usd]))[0])

@@ -154,6 +154,21 @@ def test_lever_curve_matches_outcomes():
         (lambda: L.lever_curve("free_float", [[1.0]]), "multipliers"),
         (lambda: L.lever_inputs(LeverSetting(free_float=1e308)), "free_float"),
         (lambda: L.lever_inputs(LeverSetting(short_leverage=1e-300)), "short_leverage"),
+        # fuzz findings (issue: levers fuzz specs)
+        (lambda: L.lever_curve(["free_float"], [1.0]), "lever"),
+        (lambda: L.lever_curve("free_float", [1.0], setting="x"), "setting"),
+        (lambda: L.lever_outcome(1.0), "setting"),
+        (lambda: L.snipe(1.0, setting=[1.0]), "setting"),
+        (lambda: L.lever_table(step=5e-324), "step"),
+        (lambda: L.basis_carry(0.001, interval_hours=5e-324), "interval_hours"),
+        (lambda: L.basis_carry(0.001, interval_hours=1e6), "interval_hours"),
+        (lambda: L.venue_critical_ignition(rocketcoin_two_market(), n_grid=10**400), "n_grid"),
+        (lambda: L.venue_critical_ignition(rocketcoin_two_market(), n_grid=2.0), "n_grid"),
+        (lambda: L.venue_critical_ignition(rocketcoin_two_market(), rtol=5e-324), "rtol"),
+        (lambda: L.two_market_lever_table(None), "venues"),
+        (lambda: L.two_market_lever_table(1.0), "venues"),
+        (lambda: L.two_market_lever_table(()), "venues"),
+        (lambda: L.two_market_lever_table(("moon",)), "venues"),
     ],
 )
 def test_bad_input_is_a_clear_error(call, match):
@@ -333,3 +348,9 @@ def test_twins(name):
         moved = np.moveaxis(texts, axis, 0).reshape(twin.shape[axis], -1)
         assert any(len(set(col)) > 1 for col in moved.T), f"{name}: axis {axis} is inert"
     assert plt.get_fignums() == []
+
+
+def test_snipe_break_even_is_inf_only_when_no_size_breaks_even():
+    # documented sentinel (SnipeResult.break_even_q): q = 0 alone has no break-even size
+    assert L.snipe(0.0).break_even_q == float("inf")
+    assert np.isfinite(L.snipe([0.0, 5e4]).pnl).all()
