@@ -85,8 +85,7 @@ def apply(nb: nbformat.NotebookNode, source: str) -> bool:
         and cell.cell_type == "code"
         and cell.source == source
         and cell.metadata == wanted_meta
-        and not cell.outputs
-        and cell.execution_count is None
+        and not cell.outputs  # executed or not: outside Colab it prints nothing
     ):
         return False
     for i in reversed(existing):
