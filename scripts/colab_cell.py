@@ -43,7 +43,8 @@ def cell_source(url: str, branch: str) -> str:
         "import sys\n"
         "\n"
         'if "google.colab" in sys.modules:\n'
-        f'    %pip install --quiet "perpsbook[widgets] @ git+{url}@{branch}"\n'
+        f'    source = "git+{url}@{branch}"\n'
+        '    %pip install --quiet "perpsbook[widgets] @ {source}"\n'
         "    from google.colab import output\n"
         "\n"
         "    output.enable_custom_widget_manager()"
