@@ -12,7 +12,7 @@ from perpsbook import plots as _plots
 from perpsbook.adl import ADL_POLICIES
 from perpsbook.hedging import HEDGE_RATIO_MAX
 from perpsbook.tables import text_table
-from perpsbook.widgets.panel import WIDE, Panel, View, check_choice, check_range
+from perpsbook.widgets.panel import WIDE, KeptFigure, Panel, View, check_choice, check_range
 from perpsbook.widgets.twin import StaticTwin, static_twin
 
 __all__ = [
@@ -141,11 +141,20 @@ def adl_explorer_twin() -> StaticTwin:
     )
 
 
-def _crash_update(v: dict[str, Any]) -> View:
+def _crash_updater() -> Any:
+    """The crash panel's update function: it keeps one figure and redraws it in place
+    (``KeptFigure``: the same pixels as a new figure, a third less time)."""
     from perpsbook.scenarios import rocketcoin_crash
 
-    result = rocketcoin_crash(ignition=float(v["ignition"]), hedge_ratio=float(v["hedge"])).run()
-    return _plots.rocket_overview_figure(result), result.headline()
+    kept = KeptFigure()
+
+    def update(v: dict[str, Any]) -> View:
+        result = rocketcoin_crash(
+            ignition=float(v["ignition"]), hedge_ratio=float(v["hedge"])
+        ).run()
+        return kept(_plots.rocket_overview_figure, result), result.headline()
+
+    return update
 
 
 def crash_explorer(ignition: float = 200_000.0, hedge_ratio: float = 1.0) -> Panel:
@@ -195,7 +204,7 @@ def crash_explorer(ignition: float = 200_000.0, hedge_ratio: float = 1.0) -> Pan
             style=WIDE,
         ),
     }
-    return Panel(controls, _crash_update)
+    return Panel(controls, _crash_updater())
 
 
 def crash_explorer_twin() -> StaticTwin:
@@ -206,7 +215,7 @@ def crash_explorer_twin() -> StaticTwin:
     """
     ignitions = [50e3, 100e3, 150e3, 200e3, 300e3, 500e3, 1e6, 2e6]
     return static_twin(
-        _crash_update,
+        _crash_updater(),
         {
             "ignition": [(_plots.format_usd(x, 0), x) for x in ignitions],
             "hedge": [0.0, 0.5, 1.0, 1.5, 2.0],
