@@ -316,11 +316,10 @@ def rerun_from(
             rec, snap = run_stage(snap, tranches, params)
             records.append(rec)
             snaps.append(snap)
-            if is_settled(snap, tranches):
+            settled = is_settled(snap, tranches)
+            if settled or snap.stage > params.max_stages:
                 break
-            if snap.stage > params.max_stages:
-                break
-        truncated = not is_settled(snap, tranches)
+        truncated = not settled
         book = result.snapshots[0].book
         return _one_ladder_result(book, tranches, params, tuple(records), tuple(snaps), truncated)
     snap2, params2 = restated
@@ -329,11 +328,10 @@ def rerun_from(
         rec2, snap2 = run_two_market_stage(snap2, params2)
         records.append(rec2)
         snaps.append(snap2)
-        if is_two_market_settled(snap2, params2):
+        settled = is_two_market_settled(snap2, params2)
+        if settled or snap2.stage > params2.max_stages:
             break
-        if snap2.stage > params2.max_stages:
-            break
-    truncated = not is_two_market_settled(snap2, params2)
+    truncated = not settled
     return _two_market_result(params2, tuple(records), tuple(snaps), truncated)
 
 
