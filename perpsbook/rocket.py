@@ -261,6 +261,17 @@ def restate(result: CascadeResult | TwoMarketResult, stage: int, **changes: Any)
     return _restate_two(result.snapshots[k], result.params, changes)
 
 
+def _unchanged(result: CascadeResult | TwoMarketResult, changes: dict[str, Any]) -> bool:
+    """True when every change keeps its input as the run had it (checked changes)."""
+    for key, value in changes.items():
+        if key in ("tranche_scale", "spot_depth", "perp_depth"):
+            if float(value) != 1.0:
+                return False
+        elif key == "venue" or getattr(result.params, key, None) != value:
+            return False
+    return True
+
+
 def rerun_from(
     result: CascadeResult | TwoMarketResult, stage: int, **changes: Any
 ) -> CascadeResult | TwoMarketResult:
@@ -280,7 +291,8 @@ def rerun_from(
         Of the same kind: records ``0 .. stage-1`` as before, then the recomputed ones;
         its ``params`` (and ``tranches``) are the changed ones. One ladder: a record's
         prices are NaN where the stage has none (as in
-        :class:`perpsbook.cascade.StageRecord`).
+        :class:`perpsbook.cascade.StageRecord`). ``result`` itself when every change
+        keeps the run's own value (the rerun would repeat the same stages).
 
     Examples
     --------
@@ -290,33 +302,36 @@ def rerun_from(
     True
     """
     k = _check_stage(result, stage)
+    restated = restate(result, k, **changes)  # checks every change first
+    if _unchanged(result, changes):
+        # the same inputs run the same stages again: the run itself is the answer
+        # (a panel at its defaults, or moved back to them, skips the whole rerun)
+        return result
     records = list(result.records[:k])
     snaps = list(result.snapshots[:k])
     if isinstance(result, CascadeResult):
-        snap, tranches, params = restate(result, k, **changes)
+        snap, tranches, params = restated
         snaps.append(snap)
         while True:
             rec, snap = run_stage(snap, tranches, params)
             records.append(rec)
             snaps.append(snap)
-            if is_settled(snap, tranches):
+            settled = is_settled(snap, tranches)
+            if settled or snap.stage > params.max_stages:
                 break
-            if snap.stage > params.max_stages:
-                break
-        truncated = not is_settled(snap, tranches)
+        truncated = not settled
         book = result.snapshots[0].book
         return _one_ladder_result(book, tranches, params, tuple(records), tuple(snaps), truncated)
-    snap2, params2 = restate(result, k, **changes)
+    snap2, params2 = restated
     snaps.append(snap2)
     while True:
         rec2, snap2 = run_two_market_stage(snap2, params2)
         records.append(rec2)
         snaps.append(snap2)
-        if is_two_market_settled(snap2, params2):
+        settled = is_two_market_settled(snap2, params2)
+        if settled or snap2.stage > params2.max_stages:
             break
-        if snap2.stage > params2.max_stages:
-            break
-    truncated = not is_two_market_settled(snap2, params2)
+    truncated = not settled
     return _two_market_result(params2, tuple(records), tuple(snaps), truncated)
 
 

@@ -43,6 +43,30 @@ def _path(start: float, after: np.ndarray, upto: int) -> tuple[np.ndarray, np.nd
     return x, np.concatenate(([start], after[: upto + 1]))
 
 
+def _skip_patch_limits(patch: Any) -> None:
+    return None
+
+
+def _bars(
+    x: np.ndarray,
+    height: np.ndarray,
+    bottom: np.ndarray | None,
+    *,
+    reused: bool,
+    ax: Any,
+    width: float,
+    **kwargs: Any,
+) -> None:
+    if reused:
+        # a bar of zero height (no edge) draws no pixel: a redraw leaves those out but
+        # the first (the legend takes its style from the first bar)
+        keep = height != 0
+        keep[0] = True
+        x, height = x[keep], height[keep]
+        bottom = None if bottom is None else bottom[keep]
+    ax.bar(x, height, width, bottom=bottom, **kwargs)
+
+
 def rocket_stages_figure(
     result: Any,
     *,
@@ -85,6 +109,7 @@ def rocket_stages_figure(
     last = n - 1 if upto is None else int(upto)
     if not 0 <= last < n:
         raise InvalidInputError(f"upto must be an integer in [0, {n - 1}], got {upto!r}")
+    reused = fig is not None
     if fig is None:
         fig, (ax_p, ax_b) = plt.subplots(
             1, 2, figsize=(11, 4.6), layout="none", gridspec_kw={"width_ratios": [1.25, 1.0]}
@@ -105,8 +130,8 @@ def rocket_stages_figure(
             color=COLORS["short"],
             annotation_clip=False,
         )
-    if base is not None:
-        bv = stage_view(base)
+    bv = None if base is None else stage_view(base)
+    if bv is not None:
         x, y = _path(bv["start"][3], bv["mark"], bv["stage"].size - 1)
         ax_p.plot(x, y, color=COLORS["light"], lw=2.0, label="mark before the change")
     for j, (key, label, color, ls, marker) in enumerate(_LINES):
@@ -116,8 +141,8 @@ def rocket_stages_figure(
         lab = "price (one ladder)" if one else label
         ax_p.plot(x, y, color=color, ls=ls, marker=marker, ms=4, lw=1.6, label=lab)
     ys = [v[k] for k, *_ in _LINES] + [v["start"], trig]
-    if base is not None:
-        ys.append(stage_view(base)["mark"])
+    if bv is not None:
+        ys.append(bv["mark"])
     lo = min(float(np.min(a)) for a in ys)
     hi = max(float(np.max(a)) for a in ys)
     pad = 0.06 * (hi - lo)
@@ -130,23 +155,32 @@ def rocket_stages_figure(
             ax.axvspan(rerun_from - 0.5, xmax - 0.3, color=COLORS["light"], alpha=0.25, lw=0)
     ax_p.yaxis.set_major_formatter(usd_formatter())
     ax_p.set_ylabel("USD per coin")
-    ax_p.set_title("Prices after each stage (dotted: the shorts' triggers)")
+    # a redraw pins the titles where a new figure's layout puts them (no ticks on top:
+    # y = 1): the same pixels without measuring every tick label again on each draw
+    ty = {"y": 1.0} if reused else {}
+    ax_p.set_title("Prices after each stage (dotted: the shorts' triggers)", **ty)
     ax_p.legend(loc="upper left", fontsize=8)
+    if reused:
+        # both limits of the bar axes are set explicitly (x above, y below): its data
+        # limits are never read, and matplotlib's update of them for each bar is most
+        # of the time of ax.bar on a long run (same pixels without it)
+        ax_b._update_patch_limits = _skip_patch_limits
     k = np.arange(last + 1)
     ign, eng = v["ignition_usd"][: last + 1], v["engine_usd"][: last + 1]
     hed, arb = v["hedge_usd"][: last + 1], v["arb_usd"][: last + 1]
     w = 0.38
-    ax_b.bar(k - w / 2, eng, w, color=COLORS["perp"], label="engine's perp buying")
-    ax_b.bar(k + w / 2, ign, w, color=COLORS["ignitor"], label="ignition (spot)")
-    ax_b.bar(k + w / 2, hed, w, bottom=ign, color=COLORS["spot"], label="MM spot hedge")
-    ax_b.bar(k + w / 2, arb, w, bottom=ign + hed, color=COLORS["insurance"], label="arbitrage")
+    bars = {"reused": reused, "ax": ax_b, "width": w}
+    _bars(k - w / 2, eng, None, color=COLORS["perp"], label="engine's perp buying", **bars)
+    _bars(k + w / 2, ign, None, color=COLORS["ignitor"], label="ignition (spot)", **bars)
+    _bars(k + w / 2, hed, ign, color=COLORS["spot"], label="MM spot hedge", **bars)
+    _bars(k + w / 2, arb, ign + hed, color=COLORS["insurance"], label="arbitrage", **bars)
     top = float(
         np.max(np.maximum(v["engine_usd"], v["ignition_usd"] + v["hedge_usd"] + v["arb_usd"]))
     )
     ax_b.set_ylim(0, 1.3 * max(top, 1.0))
     ax_b.yaxis.set_major_formatter(usd_formatter())
     ax_b.set_ylabel("USD bought in the stage")
-    ax_b.set_title("Who bought: perp (left bar), spot (right bar)")
+    ax_b.set_title("Who bought: perp (left bar), spot (right bar)", **ty)
     ax_b.legend(loc="upper left", fontsize=8, ncol=2)
     if n <= 24:
         ticks = ["ign", *(str(i) for i in range(1, n))]
