@@ -43,6 +43,7 @@ __all__ = [
     "check_fraction",
     "check_nonnegative",
     "check_positive",
+    "check_real",
     "check_scalar",
     "check_side",
     "check_sides",
@@ -317,6 +318,31 @@ def check_scalar(
     if ndim != 0:
         raise InvalidInputError(f"{name} must be a single real number, got {_describe(value)}")
     return float(check(name, value, **kw))
+
+
+def check_real(name: str, value: Any, check: Callable[..., Any] = check_finite) -> float:
+    """Return ``check(name, value)`` as a float for a Python or numpy real number only.
+
+    Stricter than :func:`check_scalar`: bools, strings, ``datetime64``, 0-d arrays and
+    every other object raise :class:`InvalidInputError` naming ``name``, and an integer
+    too large for a float64 raises instead of overflowing further down. Used where a
+    single stage-engine input is read (:mod:`perpsbook.markets`, :mod:`perpsbook.twomarket`).
+    """
+    if not callable(check):
+        raise InvalidInputError(
+            f"check must be a checking function such as check_finite, got {_short(check)}"
+        )
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, float, np.integer, np.floating)
+    ):
+        raise InvalidInputError(f"{name} must be a single real number, got {_short(value)}")
+    try:
+        x = float(value)
+    except OverflowError as exc:
+        raise InvalidInputError(
+            f"{name} is too large for a float64 (an integer of {len(str(value))} digits)"
+        ) from exc
+    return float(check(name, x))
 
 
 def readonly(value: Any, dtype: Any = np.float64, *, copy: bool = True) -> np.ndarray:

@@ -89,7 +89,13 @@ from typing import Any
 import numpy as np
 
 from perpsbook.book import OrderBook
-from perpsbook.errors import InvalidInputError, check_finite, check_nonnegative, check_positive
+from perpsbook.errors import (
+    InvalidInputError,
+    check_finite,
+    check_nonnegative,
+    check_positive,
+    check_real,
+)
 
 __all__ = [
     "INDEX_METHODS",
@@ -113,19 +119,7 @@ Hyperliquid's weighted median."""
 
 
 def _scalar(name: str, value: Any, check: Any = check_finite) -> float:
-    # A real number only: no bool, str, datetime64 or array; huge ints are an error here
-    # rather than an OverflowError further down.
-    if isinstance(value, (bool, np.bool_)) or not isinstance(
-        value, (int, float, np.integer, np.floating)
-    ):
-        raise InvalidInputError(f"{name} must be a single real number, got {value!r}")
-    try:
-        x = float(value)
-    except OverflowError as exc:
-        raise InvalidInputError(
-            f"{name} is too large for a float64 (an integer of {len(str(value))} digits)"
-        ) from exc
-    return float(check(name, x))
+    return check_real(name, value, check)
 
 
 def median3(a: float, b: float, c: float) -> float:

@@ -178,6 +178,7 @@ from perpsbook.errors import (
     check_finite,
     check_nonnegative,
     check_positive,
+    check_real,
 )
 from perpsbook.funding import funding_rate as _funding_rate
 from perpsbook.hedging import MarketMaker, MarketMakerState
@@ -246,19 +247,7 @@ _NEVER = -(2**62)  # "never clipped" stage number
 
 
 def _scalar(name: str, value: Any, check: Any = check_finite) -> float:
-    # A real number only: no bool, str, datetime64 or array; huge ints are an error here
-    # rather than an OverflowError further down.
-    if isinstance(value, (bool, np.bool_)) or not isinstance(
-        value, (int, float, np.integer, np.floating)
-    ):
-        raise InvalidInputError(f"{name} must be a single real number, got {value!r}")
-    try:
-        x = float(value)
-    except OverflowError as exc:
-        raise InvalidInputError(
-            f"{name} is too large for a float64 (an integer of {len(str(value))} digits)"
-        ) from exc
-    return float(check(name, x))
+    return check_real(name, value, check)
 
 
 def _fraction(name: str, value: Any) -> float:

@@ -261,6 +261,7 @@ SPECS: list[Spec] = [
     Spec("check_sides", _errors.check_sides, ("x", [1, -1])),
     Spec("check_count", _errors.check_count, ("n", 3, 1)),
     Spec("check_scalar", _errors.check_scalar, ("x", 1.0)),
+    Spec("check_real", _errors.check_real, ("x", 1.0)),
     Spec("side_array", _errors.side_array, ("side", [1, -1])),
     # ---------------------------------------------------------------- funding
     Spec("funding.annualised", _funding.annualised, (0.0001, 3.0)),
